@@ -1,0 +1,27 @@
+import { loadConfig } from '../config.ts';
+import { createPlatform } from '../server.ts';
+import type { Command } from './index.ts';
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'Start the platform (HTTP on PORT, embedded database in SOCLE_DATA_DIR unless DATABASE_URL is set)',
+  usage: 'socle start',
+  async run() {
+    const config = loadConfig();
+    const platform = await createPlatform(config);
+    await platform.app.listen({ port: config.port, host: config.host });
+    platform.log.info({ url: config.baseUrl, database: platform.db.kind }, 'Socle is listening');
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        platform.log.info({ signal }, 'shutting down');
+        platform.close().then(resolve, (err) => {
+          platform.log.error({ err }, 'shutdown failed');
+          resolve();
+        });
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+    return 0;
+  },
+};

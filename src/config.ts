@@ -1,0 +1,57 @@
+// Configuration comes from the environment only, so that the same build runs on a laptop and in production.
+import { resolve } from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Public base URL of the platform, used in Location headers and Bundle links. */
+  baseUrl: string;
+  dataDir: string;
+  /** postgres://… to use a PostgreSQL server; unset for the embedded PGlite database in dataDir. */
+  databaseUrl?: string;
+  /** Maximum request body size in bytes (413 beyond). */
+  bodyLimit: number;
+  /** Allow PUT to create a resource with a client-chosen id. */
+  allowCreateOnUpdate: boolean;
+  /** FHIR packages (.tgz or folders) whose profiles and search parameters are loaded at start. */
+  fhirPackages: string[];
+  /** Default and maximum page size of searches. */
+  searchDefaultCount: number;
+  searchMaxCount: number;
+  logLevel: string;
+  /** Load the demo data set at start when the database is empty. */
+  demo: boolean;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const port = int(env.PORT, 8080, 'PORT');
+  const host = env.HOST ?? '0.0.0.0';
+  const config: Config = {
+    port,
+    host,
+    baseUrl: (env.SOCLE_BASE_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    dataDir: resolve(env.SOCLE_DATA_DIR ?? 'data/db'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    bodyLimit: int(env.SOCLE_BODY_LIMIT, 20 * 1024 * 1024, 'SOCLE_BODY_LIMIT'),
+    allowCreateOnUpdate: bool(env.SOCLE_CREATE_ON_UPDATE, true),
+    fhirPackages: (env.SOCLE_FHIR_PACKAGES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    searchDefaultCount: int(env.SOCLE_SEARCH_DEFAULT_COUNT, 50, 'SOCLE_SEARCH_DEFAULT_COUNT'),
+    searchMaxCount: int(env.SOCLE_SEARCH_MAX_COUNT, 1000, 'SOCLE_SEARCH_MAX_COUNT'),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    demo: bool(env.SOCLE_DEMO, true),
+    ...overrides,
+  };
+  return config;
+}
+
+function int(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+function bool(value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  return !['0', 'false', 'no', 'off'].includes(value.toLowerCase());
+}

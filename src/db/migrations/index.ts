@@ -1,0 +1,10 @@
+import type { Queryable } from '../index.ts';
+import { core } from './001-core.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(tx: Queryable): Promise<void>;
+}
+
+export const migrations: Migration[] = [core];

@@ -1,0 +1,177 @@
+// The FHIR core: every interaction of the REST API as a function over the store, so that the REST
+// routes, Bundle processing and the national modules share one implementation of the rules.
+import type { Resource } from '@medplum/fhirtypes';
+import jsonpatch, { type Operation } from 'fast-json-patch';
+import type { Config } from '../config.ts';
+import type { Database, Queryable } from '../db/index.ts';
+import type { Logger } from '../log.ts';
+import { loadBaseDefinitions } from './definitions.ts';
+import { badRequest, FhirError, preconditionFailed } from './outcome.ts';
+import {
+  assertId,
+  assertType,
+  deleteResource,
+  readResource,
+  readVersion,
+  writeResource,
+  type StoredResource,
+  type WriteResult,
+} from './repository.ts';
+import { ensureResourceTables } from './schema.ts';
+import { search, type QueryParams, type SearchResult } from './search/engine.ts';
+import { Validator } from './validation/index.ts';
+
+export interface FhirCore {
+  readonly db: Database;
+  readonly config: Config;
+  readonly validator: Validator;
+  read(type: string, id: string, tx?: Queryable): Promise<StoredResource>;
+  vread(type: string, id: string, versionId: string, tx?: Queryable): Promise<StoredResource>;
+  create(resource: unknown, options?: { ifNoneExist?: string; type?: string }, tx?: Queryable): Promise<WriteResult>;
+  update(type: string, id: string, resource: unknown, options?: { ifMatch?: number }, tx?: Queryable): Promise<WriteResult>;
+  conditionalUpdate(type: string, query: QueryParams, resource: unknown, tx?: Queryable): Promise<WriteResult>;
+  patch(type: string, id: string, operations: unknown, options?: { ifMatch?: number }, tx?: Queryable): Promise<WriteResult>;
+  delete(type: string, id: string, options?: { ifMatch?: number }, tx?: Queryable): Promise<StoredResource | undefined>;
+  conditionalDelete(type: string, query: QueryParams, tx?: Queryable): Promise<number>;
+  search(type: string, query: QueryParams, options?: { strict?: boolean }, tx?: Queryable): Promise<SearchResult>;
+  /** Ids of the resources matching a conditional query ("identifier=x|y"). */
+  matchIds(type: string, query: QueryParams, tx?: Queryable): Promise<string[]>;
+  validate(resource: Resource): void;
+}
+
+export async function createFhirCore(db: Database, config: Config, log: Logger): Promise<FhirCore> {
+  loadBaseDefinitions();
+  const validator = await Validator.create(config.fhirPackages);
+  for (const p of validator.packages) log.info({ package: p.name, version: p.version, profiles: p.profiles.length }, 'FHIR package loaded');
+  await ensureResourceTables(db);
+
+  const inTx = <T>(tx: Queryable | undefined, fn: (q: Queryable) => Promise<T>) => (tx ? fn(tx) : db.transaction(fn));
+  const searchOptions = (strict = false) => ({
+    baseUrl: config.baseUrl,
+    defaultCount: config.searchDefaultCount,
+    maxCount: config.searchMaxCount,
+    strict,
+  });
+
+  function validate(resource: Resource): void {
+    const result = validator.validate(resource);
+    if (result.base.length > 0) throw new FhirError(400, result.base);
+    if (result.profile.length > 0) throw new FhirError(422, result.profile);
+  }
+
+  function asResource(body: unknown, type?: string): Resource {
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The body must be a FHIR resource (a JSON object)');
+    const resource = body as Resource;
+    if (typeof resource.resourceType !== 'string') throw badRequest('The resource has no resourceType', 'resourceType');
+    if (type && resource.resourceType !== type) {
+      throw badRequest(`The resource is a ${resource.resourceType} but the URL names ${type}`, 'resourceType');
+    }
+    assertType(resource.resourceType);
+    return resource;
+  }
+
+  async function matchIds(type: string, query: QueryParams, tx?: Queryable): Promise<string[]> {
+    if (Object.keys(query).length === 0) throw badRequest('A conditional operation needs search criteria');
+    const result = await search(tx ?? db, type, { ...query, _count: '2', _total: 'none', _sort: undefined }, searchOptions(true));
+    return result.matches.map((m) => m.id);
+  }
+
+  const core: FhirCore = {
+    db,
+    config,
+    validator,
+    read: (type, id, tx) => readResource(tx ?? db, type, id),
+    vread: (type, id, versionId, tx) => readVersion(tx ?? db, type, id, versionId),
+
+    async create(body, options = {}, tx) {
+      const resource = asResource(body, options.type);
+      const { id: _ignored, ...rest } = resource;
+      const fresh = rest as Resource;
+      validate(fresh);
+      return inTx(tx, async (q) => {
+        if (options.ifNoneExist) {
+          const ids = await matchIds(fresh.resourceType, parseQuery(options.ifNoneExist), q);
+          if (ids.length > 1) throw preconditionFailed(`If-None-Exist matches ${ids.length}+ ${fresh.resourceType} resources: the criteria must be more selective`);
+          if (ids.length === 1) return { stored: await readResource(q, fresh.resourceType, ids[0]), created: false };
+        }
+        return writeResource(q, fresh, { method: 'POST', mustBeNew: true });
+      });
+    },
+
+    async update(type, id, body, options = {}, tx) {
+      assertType(type);
+      const resource = asResource(body, type);
+      if (resource.id !== id) {
+        throw badRequest(resource.id ? `The id in the body (${resource.id}) differs from the id in the URL (${id})` : `The resource must carry the id of the URL (${id})`, 'id');
+      }
+      assertId(id);
+      validate(resource);
+      return inTx(tx, (q) => writeResource(q, resource, { method: 'PUT', ifMatch: options.ifMatch, allowCreate: config.allowCreateOnUpdate }));
+    },
+
+    async conditionalUpdate(type, query, body, tx) {
+      assertType(type);
+      const resource = asResource(body, type);
+      return inTx(tx, async (q) => {
+        const ids = await matchIds(type, query, q);
+        if (ids.length > 1) throw preconditionFailed(`The conditional update criteria match several ${type} resources`);
+        if (ids.length === 1) {
+          if (resource.id && resource.id !== ids[0]) throw badRequest(`The id in the body (${resource.id}) differs from the matching resource ${type}/${ids[0]}`, 'id');
+          const target = { ...resource, id: ids[0] };
+          validate(target);
+          return writeResource(q, target, { method: 'PUT' });
+        }
+        validate(resource);
+        return writeResource(q, resource, { method: resource.id ? 'PUT' : 'POST', allowCreate: true });
+      });
+    },
+
+    async patch(type, id, operations, options = {}, tx) {
+      if (!Array.isArray(operations)) throw badRequest('A JSON Patch body is an array of operations');
+      return inTx(tx, async (q) => {
+        const current = await readResource(q, type, id);
+        const resource = JSON.parse(current.json) as Resource;
+        let patched: Resource;
+        try {
+          patched = jsonpatch.applyPatch(resource, operations as Operation[], true, false).newDocument;
+        } catch (err) {
+          const e = err as { name?: string; message: string };
+          if (e.name === 'TEST_OPERATION_FAILED') throw new FhirError(412, `JSON Patch test failed: ${firstLine(e.message)}`, 'conflict');
+          throw new FhirError(422, `Invalid JSON Patch: ${firstLine(e.message)}`, 'invalid');
+        }
+        if (patched.resourceType !== type || patched.id !== id) throw new FhirError(422, 'A patch cannot change resourceType or id', 'invalid');
+        validate(patched);
+        return writeResource(q, patched, { method: 'PATCH', ifMatch: options.ifMatch ?? current.versionId });
+      });
+    },
+
+    delete: (type, id, options = {}, tx) => inTx(tx, (q) => deleteResource(q, type, id, options.ifMatch)),
+
+    async conditionalDelete(type, query, tx) {
+      assertType(type);
+      return inTx(tx, async (q) => {
+        const ids = await matchIds(type, query, q);
+        if (ids.length > 1) throw preconditionFailed(`The conditional delete criteria match several ${type} resources; this server deletes one at a time`);
+        for (const id of ids) await deleteResource(q, type, id);
+        return ids.length;
+      });
+    },
+
+    search: (type, query, options = {}, tx) => search(tx ?? db, type, query, searchOptions(options.strict)),
+    matchIds,
+    validate,
+  };
+  return core;
+}
+
+/** "identifier=a|b&name=x" → query params, repeated keys as arrays. */
+export function parseQuery(qs: string): QueryParams {
+  const out: QueryParams = {};
+  for (const [k, v] of new URLSearchParams(qs.replace(/^\?/, ''))) {
+    const prev = out[k];
+    out[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), v];
+  }
+  return out;
+}
+
+const firstLine = (s: string) => s.split('\n')[0];

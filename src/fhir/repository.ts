@@ -1,0 +1,183 @@
+// The resource store: current and history rows, search index rows and the change log, always
+// written together in the caller's transaction.
+import { randomUUID } from 'node:crypto';
+import type { Resource } from '@medplum/fhirtypes';
+import type { Queryable } from '../db/index.ts';
+import { compartmentKey } from './compartment.ts';
+import { isStoredResourceType } from './definitions.ts';
+import { badRequest, FhirError, gone, notFound, preconditionFailed } from './outcome.ts';
+import { currentTable, historyTable } from './schema.ts';
+import { deleteIndexRows, insertIndexRows } from './search/index-store.ts';
+import { extractIndexRows } from './search/indexer.ts';
+
+export interface StoredResource {
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: string;
+  deleted: boolean;
+  /** The resource as served, JSON text. */
+  json: string;
+}
+
+export type WriteMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface WriteResult {
+  stored: StoredResource;
+  /** True when the write created the resource (201). */
+  created: boolean;
+}
+
+export const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+
+export function assertType(type: string): void {
+  if (!isStoredResourceType(type)) throw notFound(`Unknown resource type "${type}"`);
+}
+
+export function assertId(id: string): void {
+  if (!ID_RE.test(id)) throw badRequest(`Invalid id "${id}": 1 to 64 characters among A-Z a-z 0-9 - .`);
+}
+
+interface Row {
+  id: string;
+  version_id: number;
+  last_updated: Date;
+  deleted: boolean;
+  content: string;
+}
+
+const toStored = (type: string, r: Row): StoredResource => ({
+  resourceType: type,
+  id: r.id,
+  versionId: r.version_id,
+  lastUpdated: r.last_updated.toISOString(),
+  deleted: r.deleted,
+  json: r.content,
+});
+
+export async function readCurrent(tx: Queryable, type: string, id: string, lock = false): Promise<StoredResource | undefined> {
+  const { rows } = await tx.query<Row>(
+    `SELECT id, version_id, last_updated, deleted, content FROM ${currentTable(type)} WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
+  return rows[0] && toStored(type, rows[0]);
+}
+
+/** read: 404 when unknown, 410 when deleted. */
+export async function readResource(tx: Queryable, type: string, id: string): Promise<StoredResource> {
+  assertType(type);
+  const stored = ID_RE.test(id) ? await readCurrent(tx, type, id) : undefined;
+  if (!stored) throw notFound(`${type}/${id} is not known`);
+  if (stored.deleted) {
+    throw new FhirError(410, `${type}/${id} was deleted`, 'deleted', { ETag: `W/"${stored.versionId}"` });
+  }
+  return stored;
+}
+
+export async function readVersion(tx: Queryable, type: string, id: string, versionId: string): Promise<StoredResource> {
+  assertType(type);
+  const vid = Number(versionId);
+  if (!Number.isInteger(vid) || vid < 1 || !ID_RE.test(id)) throw notFound(`${type}/${id}/_history/${versionId} is not known`);
+  const { rows } = await tx.query<Row>(
+    `SELECT id, version_id, last_updated, deleted, content FROM ${historyTable(type)} WHERE id = $1 AND version_id = $2`,
+    [id, vid],
+  );
+  if (!rows[0]) throw notFound(`${type}/${id}/_history/${versionId} is not known`);
+  if (rows[0].deleted) throw gone(`${type}/${id}/_history/${versionId} is the deletion of the resource`);
+  return toStored(type, rows[0]);
+}
+
+/**
+ * Writes a new version of a resource (create when absent). ifMatch is the expected current version.
+ * The caller has validated the resource; this stamps meta and writes rows, index and change log.
+ */
+export async function writeResource(
+  tx: Queryable,
+  resource: Resource,
+  options: { method: WriteMethod; ifMatch?: number; allowCreate?: boolean; mustBeNew?: boolean } = { method: 'POST' },
+): Promise<WriteResult> {
+  const type = resource.resourceType;
+  assertType(type);
+  const id = resource.id ?? randomUUID();
+  assertId(id);
+  const current = options.mustBeNew ? undefined : await readCurrent(tx, type, id, true);
+  if (options.ifMatch !== undefined && current?.versionId !== options.ifMatch) {
+    throw preconditionFailed(
+      current
+        ? `Version conflict on ${type}/${id}: If-Match expects version ${options.ifMatch}, current version is ${current.versionId}`
+        : `Version conflict: ${type}/${id} does not exist, If-Match expects version ${options.ifMatch}`,
+    );
+  }
+  if (!current && options.allowCreate === false) {
+    throw new FhirError(405, `${type}/${id} does not exist and this server does not create resources on update (use POST)`, 'not-supported');
+  }
+  const versionId = (current?.versionId ?? 0) + 1;
+  const lastUpdated = new Date();
+  const meta = { ...resource.meta, versionId: String(versionId), lastUpdated: lastUpdated.toISOString() };
+  const stamped = { ...resource, id, meta } as Resource;
+  const json = JSON.stringify(reorder(stamped));
+  const rows = extractIndexRows(stamped);
+  const compartment = compartmentKey(type, id, rows);
+
+  if (current) {
+    await tx.query(
+      `UPDATE ${currentTable(type)} SET version_id = $2, last_updated = $3, deleted = false, compartment = $4, content = $5 WHERE id = $1`,
+      [id, versionId, lastUpdated, compartment, json],
+    );
+    await deleteIndexRows(tx, type, id);
+  } else {
+    await tx.query(
+      `INSERT INTO ${currentTable(type)} (id, version_id, last_updated, deleted, compartment, content) VALUES ($1, $2, $3, false, $4, $5)`,
+      [id, versionId, lastUpdated, compartment, json],
+    );
+  }
+  await insertIndexRows(tx, type, id, rows);
+  await appendHistory(tx, type, id, versionId, lastUpdated, false, compartment, options.method, json);
+  const stored = { resourceType: type, id, versionId, lastUpdated: lastUpdated.toISOString(), deleted: false, json };
+  return { stored, created: !current || current.deleted };
+}
+
+/** Deletes a resource: a new, deleted version; its index rows go, its history stays. */
+export async function deleteResource(tx: Queryable, type: string, id: string, ifMatch?: number): Promise<StoredResource | undefined> {
+  assertType(type);
+  assertId(id);
+  const current = await readCurrent(tx, type, id, true);
+  if (ifMatch !== undefined && current?.versionId !== ifMatch) {
+    throw preconditionFailed(`Version conflict on ${type}/${id}: If-Match expects version ${ifMatch}, current version is ${current?.versionId ?? 'none'}`);
+  }
+  if (!current || current.deleted) return current;
+  const versionId = current.versionId + 1;
+  const lastUpdated = new Date();
+  await tx.query(`UPDATE ${currentTable(type)} SET version_id = $2, last_updated = $3, deleted = true WHERE id = $1`, [id, versionId, lastUpdated]);
+  await deleteIndexRows(tx, type, id);
+  // The deletion version keeps the last content so that history readers can show what was removed.
+  await appendHistory(tx, type, id, versionId, lastUpdated, true, null, 'DELETE', current.json);
+  return { ...current, versionId, lastUpdated: lastUpdated.toISOString(), deleted: true };
+}
+
+async function appendHistory(
+  tx: Queryable,
+  type: string,
+  id: string,
+  versionId: number,
+  lastUpdated: Date,
+  deleted: boolean,
+  compartment: string | null,
+  method: WriteMethod,
+  json: string,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO ${historyTable(type)} (id, version_id, last_updated, deleted, compartment, method, content) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [id, versionId, lastUpdated, deleted, compartment, method, json],
+  );
+  await tx.query(
+    `INSERT INTO resource_change (resource_type, id, version_id, last_updated, method) VALUES ($1, $2, $3, $4, $5)`,
+    [type, id, versionId, lastUpdated, method],
+  );
+}
+
+/** resourceType, id and meta first, as FHIR examples are written. */
+function reorder(resource: Resource): Resource {
+  const { resourceType, id, meta, ...rest } = resource as any;
+  return { resourceType, id, meta, ...rest };
+}

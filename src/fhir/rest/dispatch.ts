@@ -1,0 +1,172 @@
+// Maps one FHIR interaction (method + path + query + headers) to the core. Used by the HTTP routes
+// and by batch/transaction entries, so both behave the same.
+import type { Queryable } from '../../db/index.ts';
+import type { FhirCore } from '../core.ts';
+import { parseQuery } from '../core.ts';
+import { history } from '../history.ts';
+import { badRequest, FhirError, notAllowed, outcome } from '../outcome.ts';
+import type { StoredResource, WriteResult } from '../repository.ts';
+import type { QueryParams } from '../search/engine.ts';
+import { historyBundle, projectJson, searchBundle, type Projection } from './bundles.ts';
+
+export interface FhirRequest {
+  method: string;
+  /** Path below the FHIR base, without leading slash: "Patient/1/_history/2". */
+  path: string;
+  query: QueryParams;
+  body?: unknown;
+  ifMatch?: string;
+  ifNoneExist?: string;
+  ifNoneMatch?: string;
+  prefer?: string;
+}
+
+export interface FhirResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** JSON text of the body, if any. */
+  body?: string;
+}
+
+export async function dispatch(core: FhirCore, req: FhirRequest, tx?: Queryable): Promise<FhirResponse> {
+  const segments = req.path.split('/').filter(Boolean);
+  const [type, id, op, vid, ...extra] = segments;
+  const m = req.method.toUpperCase();
+  const base = `${core.config.baseUrl}/fhir`;
+  if (extra.length > 0 || !type) throw notAllowed(`${m} /${req.path} is not a FHIR interaction`);
+  const hasQuery = Object.keys(req.query).length > 0;
+
+  if (type === '_history' && !id && m === 'GET') return historyResponse(core, req, {}, tx);
+  if (id === '_history' && !op && m === 'GET') return historyResponse(core, req, { type }, tx);
+  if (id === '_search' && !op && m === 'POST') return searchResponse(core, type, { ...req.query, ...(req.body as QueryParams) }, req, tx);
+
+  if (!id) {
+    switch (m) {
+      case 'GET':
+      case 'HEAD':
+        return searchResponse(core, type, req.query, req, tx);
+      case 'POST':
+        return written(core, req, await core.create(req.body, { type, ifNoneExist: req.ifNoneExist }, tx));
+      case 'PUT':
+        if (!hasQuery) throw notAllowed(`PUT /${type} needs an id (PUT /${type}/[id]) or search criteria (conditional update)`);
+        return written(core, req, await core.conditionalUpdate(type, req.query, req.body, tx));
+      case 'DELETE': {
+        if (!hasQuery) throw notAllowed(`DELETE /${type} needs an id (DELETE /${type}/[id]) or search criteria (conditional delete)`);
+        await core.conditionalDelete(type, req.query, tx);
+        return { status: 204, headers: {} };
+      }
+    }
+    throw notAllowed(`${m} is not allowed on /${type}`);
+  }
+
+  if (!op) {
+    switch (m) {
+      case 'GET':
+      case 'HEAD': {
+        const stored = await core.read(type, id, tx);
+        if (req.ifNoneMatch && req.ifNoneMatch === etag(stored)) return { status: 304, headers: resourceHeaders(base, stored) };
+        return { status: 200, headers: resourceHeaders(base, stored), body: project(stored, req.query) };
+      }
+      case 'PUT':
+        return written(core, req, await core.update(type, id, req.body, { ifMatch: parseEtag(req.ifMatch) }, tx));
+      case 'PATCH':
+        return written(core, req, await core.patch(type, id, req.body, { ifMatch: parseEtag(req.ifMatch) }, tx));
+      case 'DELETE': {
+        const deleted = await core.delete(type, id, { ifMatch: parseEtag(req.ifMatch) }, tx);
+        return { status: 204, headers: deleted ? { ETag: `W/"${deleted.versionId}"` } : {} };
+      }
+    }
+    throw notAllowed(`${m} is not allowed on /${type}/${id}`);
+  }
+
+  if (op === '_history' && (m === 'GET' || m === 'HEAD')) {
+    if (!vid) {
+      await core.read(type, id, tx).catch((e: FhirError) => {
+        if (e.status !== 410) throw e; // a deleted resource still has a history
+      });
+      return historyResponse(core, req, { type, id }, tx);
+    }
+    const stored = await core.vread(type, id, vid, tx);
+    return { status: 200, headers: resourceHeaders(base, stored), body: stored.json };
+  }
+  throw notAllowed(`${m} /${req.path} is not supported`);
+}
+
+const etag = (s: { versionId: number }) => `W/"${s.versionId}"`;
+
+/** If-Match: W/"3" (or "3", or 3) → 3. */
+export function parseEtag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(?:W\/)?"?(\d+)"?$/.exec(value.trim());
+  if (!m) throw badRequest(`If-Match must be a version ETag such as W/"3", got ${value}`);
+  return Number(m[1]);
+}
+
+export function resourceHeaders(base: string, s: StoredResource): Record<string, string> {
+  return {
+    ETag: etag(s),
+    'Last-Modified': new Date(s.lastUpdated).toUTCString(),
+    'Content-Location': `${base}/${s.resourceType}/${s.id}/_history/${s.versionId}`,
+  };
+}
+
+export function written(core: FhirCore, req: Pick<FhirRequest, 'method' | 'prefer'>, result: WriteResult): FhirResponse {
+  const { stored, created } = result;
+  const base = `${core.config.baseUrl}/fhir`;
+  const headers = { ...resourceHeaders(base, stored), Location: `${base}/${stored.resourceType}/${stored.id}/_history/${stored.versionId}` };
+  const status = created ? 201 : 200;
+  const prefer = /return=(minimal|representation|OperationOutcome)/.exec(req.prefer ?? '')?.[1];
+  if (prefer === 'minimal') return { status, headers };
+  if (prefer === 'OperationOutcome') {
+    const verb = created ? 'created' : req.method === 'POST' ? 'already existed' : 'updated';
+    return { status, headers, body: JSON.stringify(outcome('information', 'informational', `${stored.resourceType}/${stored.id} ${verb} (version ${stored.versionId})`)) };
+  }
+  return { status, headers, body: stored.json };
+}
+
+function project(stored: StoredResource, query: QueryParams): string {
+  const projection = projectionOf(query);
+  return projection ? projectJson(stored.json, projection) : stored.json;
+}
+
+function projectionOf(query: QueryParams): Projection | undefined {
+  const elements = query._elements;
+  const summary = query._summary;
+  if (elements) return { elements: String(elements).split(',').map((e) => e.trim()).filter(Boolean) };
+  if (summary && summary !== 'false' && summary !== 'count') return { summary: String(summary) as Projection['summary'] };
+  return undefined;
+}
+
+async function searchResponse(core: FhirCore, type: string, query: QueryParams, req: FhirRequest, tx?: Queryable): Promise<FhirResponse> {
+  const strict = /handling=strict/.test(req.prefer ?? '');
+  const result = await core.search(type, query, { strict }, tx);
+  const self = selfUrl(core, type, query);
+  return { status: 200, headers: {}, body: searchBundle(core.config.baseUrl, self, result, projectionOf(query)) };
+}
+
+async function historyResponse(core: FhirCore, req: FhirRequest, scope: { type?: string; id?: string }, tx?: Queryable): Promise<FhirResponse> {
+  const count = req.query._count === undefined ? core.config.searchDefaultCount : Number(req.query._count);
+  if (!Number.isInteger(count) || count < 0) throw badRequest(`_count must be a non-negative integer, got "${req.query._count}"`);
+  const page = await history(tx ?? core.db, {
+    ...scope,
+    since: req.query._since as string | undefined,
+    count: Math.min(count, core.config.searchMaxCount),
+    cursor: req.query._cursor as string | undefined,
+  });
+  const path = [scope.type, scope.id, '_history'].filter(Boolean).join('/');
+  const self = selfUrl(core, path, req.query);
+  return { status: 200, headers: {}, body: historyBundle(core.config.baseUrl, self, page) };
+}
+
+function selfUrl(core: FhirCore, path: string, query: QueryParams): string {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) qs.append(k, one);
+  const s = qs.toString();
+  return `${core.config.baseUrl}/fhir/${path}${s ? `?${s}` : ''}`;
+}
+
+/** A Bundle entry's request.url: "Patient?identifier=x" → path and query. */
+export function splitUrl(url: string): { path: string; query: QueryParams } {
+  const q = url.indexOf('?');
+  return q < 0 ? { path: url, query: {} } : { path: url.slice(0, q), query: parseQuery(url.slice(q + 1)) };
+}

@@ -1,0 +1,174 @@
+// batch and transaction Bundles (FHIR R4 http.html#transaction). A transaction runs in one database
+// transaction: all entries commit or none does.
+import { randomUUID } from 'node:crypto';
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { Queryable } from '../../db/index.ts';
+import type { FhirCore } from '../core.ts';
+import { badRequest, FhirError } from '../outcome.ts';
+import { writeResource } from '../repository.ts';
+import { dispatch, splitUrl, written, type FhirResponse } from './dispatch.ts';
+
+/** Processing order required by the spec: DELETE, POST, PUT/PATCH, then reads. */
+const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
+
+const STATUS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified' };
+
+export async function processBundle(core: FhirCore, body: unknown, prefer?: string): Promise<string> {
+  const bundle = body as Bundle;
+  if (!bundle || bundle.resourceType !== 'Bundle') throw badRequest('POST to the FHIR base expects a Bundle of type batch or transaction');
+  if (bundle.type !== 'batch' && bundle.type !== 'transaction') {
+    throw badRequest(`Bundle.type must be batch or transaction, got "${bundle.type}"`, 'Bundle.type');
+  }
+  const entries = bundle.entry ?? [];
+  entries.forEach((e, i) => {
+    const method = e.request?.method;
+    if (!method || !e.request?.url || ORDER[method] === undefined) {
+      throw badRequest(`Bundle.entry[${i}].request needs a method (GET, POST, PUT, PATCH, DELETE) and a url`, `Bundle.entry[${i}].request`);
+    }
+  });
+  const responses = bundle.type === 'transaction' ? await transaction(core, entries, prefer) : await batch(core, entries, prefer);
+  return JSON.stringify({
+    resourceType: 'Bundle',
+    type: `${bundle.type}-response`,
+    entry: responses.map(toEntry),
+  });
+}
+
+function toEntry(r: FhirResponse): BundleEntry {
+  const body = r.body ? (JSON.parse(r.body) as Resource) : undefined;
+  const isOutcome = body?.resourceType === 'OperationOutcome' && r.status >= 400;
+  return {
+    ...(body && !isOutcome ? { resource: body } : {}),
+    response: {
+      status: `${r.status} ${STATUS_TEXT[r.status] ?? ''}`.trim(),
+      ...(r.headers.Location ? { location: r.headers.Location } : {}),
+      ...(r.headers.ETag ? { etag: r.headers.ETag } : {}),
+      ...(r.headers['Last-Modified'] ? { lastModified: new Date(r.headers['Last-Modified']).toISOString() } : {}),
+      ...(isOutcome ? { outcome: body } : {}),
+    },
+  };
+}
+
+async function batch(core: FhirCore, entries: BundleEntry[], prefer?: string): Promise<FhirResponse[]> {
+  const out: FhirResponse[] = [];
+  for (const e of entries) {
+    try {
+      out.push(await core.db.transaction((tx) => run(core, e, tx, prefer)));
+    } catch (err) {
+      if (!(err instanceof FhirError)) throw err;
+      out.push({ status: err.status, headers: {}, body: JSON.stringify(err.outcome) });
+    }
+  }
+  return out;
+}
+
+async function transaction(core: FhirCore, entries: BundleEntry[], prefer?: string): Promise<FhirResponse[]> {
+  return core.db.transaction(async (tx) => {
+    // 1. Every urn:uuid fullUrl of a POST gets its final reference before anything is written.
+    const refs = new Map<string, string>();
+    const existing = new Map<number, string>(); // conditional creates that matched: entry index → id
+    for (const [i, e] of entries.entries()) {
+      if (e.request?.method !== 'POST' || !e.resource) continue;
+      const type = e.resource.resourceType;
+      let id: string = randomUUID();
+      if (e.request.ifNoneExist) {
+        const ids = await core.matchIds(type, splitUrl(`?${e.request.ifNoneExist}`).query, tx);
+        if (ids.length > 1) throw new FhirError(412, `Bundle.entry[${i}]: ifNoneExist matches several ${type} resources`, 'conflict');
+        if (ids.length === 1) existing.set(i, (id = ids[0]));
+      }
+      if (e.fullUrl) refs.set(e.fullUrl, `${type}/${id}`);
+      refs.set(`__entry${i}`, id);
+    }
+    // 2. References to other entries and conditional references ("Patient?identifier=…") are resolved.
+    const resources = new Map<number, Resource>();
+    for (const [i, e] of entries.entries()) {
+      if (e.resource) resources.set(i, await rewrite(core, e.resource, refs, tx, i));
+    }
+    // 3. Entries run in the spec's order; responses keep the Bundle's order.
+    const order = entries.map((_, i) => i).sort((a, b) => ORDER[entries[a].request!.method!] - ORDER[entries[b].request!.method!] || a - b);
+    const out: FhirResponse[] = new Array(entries.length);
+    for (const i of order) {
+      const e = { ...entries[i], resource: resources.get(i) };
+      try {
+        if (e.request!.method === 'POST' && e.resource) {
+          const id = refs.get(`__entry${i}`) as string;
+          out[i] = existing.has(i)
+            ? await dispatch(core, { method: 'GET', path: `${e.resource.resourceType}/${id}`, query: {} }, tx)
+            : await createWithId(core, e.resource, id, tx, prefer);
+        } else {
+          out[i] = await run(core, e, tx, prefer);
+        }
+      } catch (err) {
+        if (err instanceof FhirError) {
+          const where = `Bundle.entry[${i}] (${e.request!.method} ${e.request!.url})`;
+          throw new FhirError(err.status, err.issues.map((issue) => ({ ...issue, diagnostics: `${where}: ${issue.diagnostics ?? ''}` })));
+        }
+        throw err;
+      }
+    }
+    return out;
+  });
+}
+
+async function createWithId(core: FhirCore, resource: Resource, id: string, tx: Queryable, prefer?: string): Promise<FhirResponse> {
+  const fresh = { ...resource, id };
+  core.validate(fresh);
+  const result = await writeResource(tx, fresh, { method: 'POST', mustBeNew: true });
+  return written(core, { method: 'POST', prefer }, result);
+}
+
+function run(core: FhirCore, e: BundleEntry, tx: Queryable, prefer?: string): Promise<FhirResponse> {
+  const { path, query } = splitUrl(e.request!.url!.replace(/^\//, '').replace(`${core.config.baseUrl}/fhir/`, ''));
+  return dispatch(
+    core,
+    {
+      method: e.request!.method!,
+      path,
+      query,
+      body: e.request!.method === 'PATCH' ? patchBody(e.resource) : e.resource,
+      ifMatch: e.request!.ifMatch,
+      ifNoneExist: e.request!.ifNoneExist,
+      ifNoneMatch: e.request!.ifNoneMatch,
+      prefer,
+    },
+    tx,
+  );
+}
+
+/** In a Bundle, a JSON Patch travels as a Binary whose data is the base64 patch document. */
+function patchBody(resource: Resource | undefined): unknown {
+  if (resource?.resourceType === 'Binary' && resource.data) return JSON.parse(Buffer.from(resource.data, 'base64').toString('utf8'));
+  throw badRequest('A PATCH entry needs a Binary resource holding the JSON Patch (contentType application/json-patch+json)');
+}
+
+async function rewrite(core: FhirCore, resource: Resource, refs: Map<string, string>, tx: Queryable, index: number): Promise<Resource> {
+  const pending: Promise<void>[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    const obj = node as Record<string, unknown>;
+    for (const [k, v] of Object.entries(obj)) {
+      if (k === 'reference' && typeof v === 'string') {
+        if (refs.has(v)) obj[k] = refs.get(v);
+        else if (v.startsWith('urn:uuid:') || v.startsWith('urn:oid:')) {
+          throw badRequest(`Bundle.entry[${index}]: the reference ${v} names no entry of this Bundle`);
+        } else if (/^[A-Z][A-Za-z]+\?/.test(v)) {
+          pending.push(resolveConditional(core, v, tx, index).then((r) => void (obj[k] = r)));
+        }
+      } else walk(v);
+    }
+  };
+  const copy = structuredClone(resource);
+  walk(copy);
+  await Promise.all(pending);
+  return copy;
+}
+
+async function resolveConditional(core: FhirCore, ref: string, tx: Queryable, index: number): Promise<string> {
+  const { path: type, query } = splitUrl(ref);
+  const ids = await core.matchIds(type, query, tx);
+  if (ids.length !== 1) {
+    throw new FhirError(ids.length === 0 ? 400 : 412, `Bundle.entry[${index}]: the conditional reference ${ref} matches ${ids.length === 0 ? 'no' : 'several'} resources`, ids.length === 0 ? 'not-found' : 'multiple-matches');
+  }
+  return `${type}/${ids[0]}`;
+}

@@ -1,0 +1,252 @@
+// Runs a type-level search: filters, sort, keyset paging, totals and _include/_revinclude.
+import type { Queryable } from '../../db/index.ts';
+import { isStoredResourceType, searchParametersOf } from '../definitions.ts';
+import { badRequest } from '../outcome.ts';
+import { assertType, type StoredResource } from '../repository.ts';
+import { currentTable } from '../schema.ts';
+import { predicate, splitValues, type PredicateContext } from './predicates.ts';
+import { Sql } from './sql.ts';
+
+export type QueryParams = Record<string, string | string[] | undefined>;
+
+export interface SearchOptions {
+  baseUrl: string;
+  defaultCount: number;
+  maxCount: number;
+  /** Prefer: handling=strict turns unknown parameters into a 400. */
+  strict?: boolean;
+}
+
+export interface SearchResult {
+  matches: StoredResource[];
+  included: StoredResource[];
+  total?: number;
+  /** Opaque cursors of the next and previous pages. */
+  next?: string;
+  previous?: string;
+  warnings: string[];
+  /** _summary=count: only the total is wanted. */
+  countOnly: boolean;
+}
+
+/** Parameters that shape the result rather than filter it. */
+const RESULT_PARAMS = new Set(['_sort', '_count', '_total', '_include', '_revinclude', '_elements', '_summary', '_cursor', '_format', '_pretty']);
+
+interface SortKey {
+  expr: string;
+  desc: boolean;
+  sentinel: string;
+}
+
+interface Cursor {
+  dir: 'next' | 'prev';
+  values: unknown[];
+}
+
+const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+export async function search(db: Queryable, type: string, query: QueryParams, options: SearchOptions): Promise<SearchResult> {
+  assertType(type);
+  const warnings: string[] = [];
+  const sql = new Sql();
+  const ctx: PredicateContext = { sql, baseUrl: options.baseUrl, warn: (m) => warnings.push(m) };
+  const where = ['NOT r.deleted'];
+  for (const [key, value] of Object.entries(query)) {
+    if (RESULT_PARAMS.has(key.split(':')[0]) || value === undefined) continue;
+    for (const raw of list(value)) {
+      const cond = predicate(ctx, type, 'r.id', key, raw);
+      if (cond) where.push(cond);
+      else if (options.strict) throw badRequest(`Unknown search parameter "${key}" for ${type}`);
+      else warnings.push(`Unknown search parameter "${key}" for ${type}: it was ignored`);
+    }
+  }
+
+  const summary = first(query._summary);
+  const countOnly = summary === 'count';
+  const count = countOnly ? 0 : pageSize(first(query._count), options);
+  const totalMode = first(query._total) ?? 'accurate';
+  if (!['none', 'estimate', 'accurate'].includes(totalMode)) throw badRequest(`_total must be none, estimate or accurate, got "${totalMode}"`);
+
+  let total: number | undefined;
+  if (totalMode !== 'none' || countOnly) {
+    const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${currentTable(type)} r WHERE ${where.join(' AND ')}`, sql.params);
+    total = r.rows[0].n;
+  }
+  if (count === 0) return { matches: [], included: [], total, warnings, countOnly };
+
+  const keys = sortKeys(sql, type, first(query._sort), warnings);
+  const cursor = decodeCursor(first(query._cursor), keys.length);
+  const backwards = cursor?.dir === 'prev';
+  const pageWhere = [...where];
+  if (cursor) pageWhere.push(keyset(sql, keys, cursor.values, backwards));
+  const order = keys.map((k, i) => `s${i} ${k.desc !== backwards ? 'DESC' : 'ASC'}`).join(', ');
+  const { rows } = await db.query<{ id: string; version_id: number; last_updated: Date; content: string } & Record<string, unknown>>(
+    `SELECT r.id, r.version_id, r.last_updated, r.content, ${keys.map((k, i) => `COALESCE(${k.expr}, ${k.sentinel}) AS s${i}`).join(', ')}
+     FROM ${currentTable(type)} r WHERE ${pageWhere.join(' AND ')} ORDER BY ${order} LIMIT ${count + 1}`,
+    sql.params,
+  );
+  const more = rows.length > count;
+  const page = rows.slice(0, count);
+  if (backwards) page.reverse();
+  const valuesOf = (row: Record<string, unknown>) => keys.map((_, i) => serialise(row[`s${i}`]));
+  const matches = page.map((r) => ({
+    resourceType: type,
+    id: r.id,
+    versionId: r.version_id,
+    lastUpdated: r.last_updated.toISOString(),
+    deleted: false,
+    json: r.content,
+  }));
+  const hasNext = backwards ? true : more;
+  const hasPrev = backwards ? more : cursor !== undefined;
+  const result: SearchResult = { matches, included: [], total, warnings, countOnly };
+  if (page.length > 0 && hasNext) result.next = encodeCursor({ dir: 'next', values: valuesOf(page[page.length - 1]) });
+  if (page.length > 0 && hasPrev) result.previous = encodeCursor({ dir: 'prev', values: valuesOf(page[0]) });
+  result.included = await includes(db, type, matches, query, warnings);
+  return result;
+}
+
+const first = (v: string | string[] | undefined) => list(v)[0];
+
+function pageSize(raw: string | undefined, options: SearchOptions): number {
+  if (raw === undefined) return options.defaultCount;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw badRequest(`_count must be a non-negative integer, got "${raw}"`);
+  return Math.min(n, options.maxCount);
+}
+
+const SENTINEL_BY_KIND: Record<string, string> = {
+  string: `chr(1114111)`,
+  token: `chr(1114111)`,
+  uri: `chr(1114111)`,
+  reference: `chr(1114111)`,
+  date: `'infinity'::timestamptz`,
+  number: `'Infinity'::numeric`,
+  quantity: `'Infinity'::numeric`,
+};
+
+/** Sort keys, always ending with the id so the order is total and keyset paging exact. */
+function sortKeys(sql: Sql, type: string, raw: string | undefined, warnings: string[]): SortKey[] {
+  const keys: SortKey[] = [];
+  for (const item of raw ? raw.split(',') : []) {
+    const desc = item.startsWith('-');
+    const code = desc ? item.slice(1) : item;
+    if (code === '_id') continue;
+    if (code === '_lastUpdated') {
+      keys.push({ expr: 'r.last_updated', desc, sentinel: `'infinity'::timestamptz` });
+      continue;
+    }
+    const sp = searchParametersOf(type)[code];
+    const columns: Record<string, string> = { string: 'norm', token: 'code', uri: 'value', reference: 'target_url', date: desc ? 'high' : 'low', number: 'value', quantity: 'value' };
+    const column = columns[sp?.type ?? ''];
+    if (!sp || !column) {
+      warnings.push(`Cannot sort by "${code}" on ${type}: it was ignored`);
+      continue;
+    }
+    keys.push({
+      expr: `(SELECT ${desc ? 'max' : 'min'}(${column}) FROM sp_${sp.type} x WHERE x.resource_type = ${sql.p(type)} AND x.param = ${sql.p(code)} AND x.resource_id = r.id)`,
+      desc,
+      sentinel: SENTINEL_BY_KIND[sp.type as string],
+    });
+  }
+  const idDesc = raw?.split(',').includes('-_id') ?? false;
+  keys.push({ expr: 'r.id', desc: idDesc, sentinel: `''` });
+  return keys;
+}
+
+/** Rows strictly after (or before) the cursor's sort values, one key at a time. */
+function keyset(sql: Sql, keys: SortKey[], values: unknown[], backwards: boolean): string {
+  const ors = keys.map((k, i) => {
+    const eqs = keys.slice(0, i).map((kk, j) => `COALESCE(${kk.expr}, ${kk.sentinel}) = ${sql.p(values[j])}`);
+    const after = k.desc !== backwards ? '<' : '>';
+    return [...eqs, `COALESCE(${k.expr}, ${k.sentinel}) ${after} ${sql.p(values[i])}`].join(' AND ');
+  });
+  return `(${ors.map((o) => `(${o})`).join(' OR ')})`;
+}
+
+const serialise = (v: unknown) => (v instanceof Date ? (Number.isFinite(v.getTime()) ? v.toISOString() : 'infinity') : v);
+
+function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+function decodeCursor(raw: string | undefined, keyCount: number): Cursor | undefined {
+  if (!raw) return undefined;
+  try {
+    const c = JSON.parse(Buffer.from(raw, 'base64url').toString()) as Cursor;
+    if ((c.dir === 'next' || c.dir === 'prev') && Array.isArray(c.values) && c.values.length === keyCount) return c;
+  } catch {
+    // fall through
+  }
+  throw badRequest('The _cursor of this page link is not valid for this search (links must be used as returned)');
+}
+
+/** _include and _revinclude, with :iterate applied until nothing new is found (at most 4 rounds). */
+async function includes(db: Queryable, type: string, matches: StoredResource[], query: QueryParams, warnings: string[]): Promise<StoredResource[]> {
+  const specs = [
+    ...Object.entries(query).filter(([k]) => k === '_include' || k === '_include:iterate').flatMap(([k, v]) => list(v).flatMap(splitValues).map((s) => ({ s, rev: false, iterate: k.endsWith('iterate') }))),
+    ...Object.entries(query).filter(([k]) => k === '_revinclude' || k === '_revinclude:iterate').flatMap(([k, v]) => list(v).flatMap(splitValues).map((s) => ({ s, rev: true, iterate: k.endsWith('iterate') }))),
+  ];
+  if (specs.length === 0 || matches.length === 0) return [];
+  const seen = new Set(matches.map((m) => `${type}/${m.id}`));
+  const included: StoredResource[] = [];
+  let frontier = matches;
+  for (let round = 0; round < 4 && frontier.length > 0; round++) {
+    const found: StoredResource[] = [];
+    for (const { s, rev, iterate } of specs) {
+      if (round > 0 && !iterate) continue;
+      const [source, param, target] = s.split(':');
+      if (!source || !param || !searchParametersOf(source)[param]) {
+        if (round === 0) warnings.push(`Cannot ${rev ? '_revinclude' : '_include'} "${s}": unknown parameter`);
+        continue;
+      }
+      const byType = groupIds(frontier);
+      if (rev) {
+        for (const [t, ids] of byType) {
+          const { rows } = await db.query<{ resource_id: string }>(
+            `SELECT DISTINCT resource_id FROM sp_reference WHERE resource_type = $1 AND param = $2 AND target_type = $3 AND target_id = ANY($4::text[])`,
+            [source, param, t, ids],
+          );
+          found.push(...(await fetchAll(db, source, rows.map((r) => r.resource_id))));
+        }
+      } else {
+        const ids = byType.get(source);
+        if (!ids) continue;
+        const { rows } = await db.query<{ target_type: string; target_id: string }>(
+          `SELECT DISTINCT target_type, target_id FROM sp_reference WHERE resource_type = $1 AND param = $2 AND resource_id = ANY($3::text[]) AND target_id IS NOT NULL${target ? ' AND target_type = $4' : ''}`,
+          target ? [source, param, ids, target] : [source, param, ids],
+        );
+        for (const [t, tids] of groupBy(rows.map((r) => [r.target_type, r.target_id] as [string, string]))) {
+          found.push(...(await fetchAll(db, t, tids)));
+        }
+      }
+    }
+    frontier = found.filter((r) => {
+      const key = `${r.resourceType}/${r.id}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    included.push(...frontier);
+  }
+  return included;
+}
+
+function groupIds(resources: StoredResource[]): Map<string, string[]> {
+  return groupBy(resources.map((r) => [r.resourceType, r.id] as [string, string]));
+}
+
+function groupBy(pairs: [string, string][]): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const [k, v] of pairs) map.set(k, [...(map.get(k) ?? []), v]);
+  return map;
+}
+
+async function fetchAll(db: Queryable, type: string, ids: string[]): Promise<StoredResource[]> {
+  if (ids.length === 0 || !isStoredResourceType(type)) return [];
+  const { rows } = await db.query<{ id: string; version_id: number; last_updated: Date; content: string }>(
+    `SELECT id, version_id, last_updated, content FROM ${currentTable(type)} WHERE id = ANY($1::text[]) AND NOT deleted`,
+    [ids],
+  );
+  return rows.map((r) => ({ resourceType: type, id: r.id, versionId: r.version_id, lastUpdated: r.last_updated.toISOString(), deleted: false, json: r.content }));
+}

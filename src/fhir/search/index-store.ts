@@ -1,0 +1,45 @@
+// Writes and removes a resource's search index rows: one multi-row INSERT per index table.
+import type { Queryable } from '../../db/index.ts';
+import type { IndexKind, IndexRows } from './indexer.ts';
+
+const TABLES: Record<IndexKind, { table: string; columns: [string, string][]; values: (r: any) => unknown[] }> = {
+  string: { table: 'sp_string', columns: [['norm', 'text'], ['exact', 'text']], values: (r) => [r.norm, r.exact] },
+  token: { table: 'sp_token', columns: [['system', 'text'], ['code', 'text'], ['display', 'text']], values: (r) => [r.system, r.code, r.display] },
+  date: { table: 'sp_date', columns: [['low', 'timestamptz'], ['high', 'timestamptz']], values: (r) => [r.low.toISOString(), r.high.toISOString()] },
+  number: { table: 'sp_number', columns: [['value', 'numeric']], values: (r) => [r.value] },
+  quantity: {
+    table: 'sp_quantity',
+    columns: [['value', 'numeric'], ['system', 'text'], ['code', 'text'], ['unit', 'text']],
+    values: (r) => [r.value, r.system, r.code, r.unit],
+  },
+  uri: { table: 'sp_uri', columns: [['value', 'text']], values: (r) => [r.value] },
+  reference: {
+    table: 'sp_reference',
+    columns: [['target_type', 'text'], ['target_id', 'text'], ['target_url', 'text']],
+    values: (r) => [r.targetType, r.targetId, r.targetUrl],
+  },
+};
+
+export const INDEX_TABLES = Object.values(TABLES).map((t) => t.table);
+
+export async function deleteIndexRows(tx: Queryable, type: string, id: string): Promise<void> {
+  for (const table of INDEX_TABLES) {
+    await tx.query(`DELETE FROM ${table} WHERE resource_type = $1 AND resource_id = $2`, [type, id]);
+  }
+}
+
+export async function insertIndexRows(tx: Queryable, type: string, id: string, rows: IndexRows): Promise<void> {
+  for (const kind of Object.keys(TABLES) as IndexKind[]) {
+    const list = rows[kind] as object[];
+    if (list.length === 0) continue;
+    const { table, columns, values } = TABLES[kind];
+    const arrays: unknown[][] = [list.map((r: any) => r.param), ...columns.map(() => [] as unknown[])];
+    for (const r of list) values(r).forEach((v, i) => arrays[i + 1].push(v));
+    const casts = [['param', 'text'], ...columns].map(([, t], i) => `$${i + 3}::${t}[]`).join(', ');
+    await tx.query(
+      `INSERT INTO ${table} (resource_type, resource_id, param, ${columns.map(([c]) => c).join(', ')})
+       SELECT $1, $2, * FROM unnest(${casts})`,
+      [type, id, ...arrays],
+    );
+  }
+}

@@ -1,0 +1,183 @@
+// Extracts the search index rows of a resource from its type's SearchParameter definitions (FHIRPath
+// expressions evaluated by @medplum/core). The rows are written in the same transaction as the resource.
+import { evalFhirPathTyped, getSearchParameterDetails, toTypedValue, type TypedValue } from '@medplum/core';
+import type { Resource, SearchParameter } from '@medplum/fhirtypes';
+import { searchParametersOf } from '../definitions.ts';
+import { dateRange, MAX_INDEXED_LENGTH, normalizeString } from './normalize.ts';
+
+export interface IndexRows {
+  string: { param: string; norm: string; exact: string }[];
+  token: { param: string; system: string | null; code: string | null; display: string | null }[];
+  date: { param: string; low: Date; high: Date }[];
+  number: { param: string; value: number }[];
+  quantity: { param: string; value: number; system: string | null; code: string | null; unit: string | null }[];
+  uri: { param: string; value: string }[];
+  reference: { param: string; targetType: string | null; targetId: string | null; targetUrl: string | null }[];
+}
+
+export type IndexKind = keyof IndexRows;
+
+/** Parameters answered from the resource table itself, or by other means than index rows. */
+const NATIVE = new Set(['_id', '_lastUpdated', '_compartment']);
+
+/** Search parameters of a type that have index rows, with the table that holds them. */
+export function indexedParameters(type: string): { code: string; kind: IndexKind; param: SearchParameter }[] {
+  return Object.entries(searchParametersOf(type))
+    .filter(([code, sp]) => !NATIVE.has(code) && sp.expression && kindOf(sp) !== undefined)
+    .map(([code, sp]) => ({ code, kind: kindOf(sp) as IndexKind, param: sp }));
+}
+
+export function kindOf(sp: SearchParameter): IndexKind | undefined {
+  switch (sp.type) {
+    case 'string':
+      return 'string';
+    case 'token':
+      return 'token';
+    case 'date':
+      return 'date';
+    case 'number':
+      return 'number';
+    case 'quantity':
+      return 'quantity';
+    case 'uri':
+      return 'uri';
+    case 'reference':
+      return 'reference';
+    default:
+      return undefined; // composite and special parameters are evaluated from their components
+  }
+}
+
+export function extractIndexRows(resource: Resource): IndexRows {
+  const rows: IndexRows = { string: [], token: [], date: [], number: [], quantity: [], uri: [], reference: [] };
+  const input = [toTypedValue(resource)];
+  for (const { code, kind, param } of indexedParameters(resource.resourceType)) {
+    let values: TypedValue[];
+    try {
+      values = evalFhirPathTyped(getSearchParameterDetails(resource.resourceType, param).parsedExpression, input);
+    } catch {
+      continue; // an expression that does not apply to this resource's shape indexes nothing
+    }
+    for (const tv of values) addValue(rows, kind, code, tv);
+  }
+  return dedupe(rows);
+}
+
+function addValue(rows: IndexRows, kind: IndexKind, param: string, tv: TypedValue): void {
+  const v = tv.value as any;
+  if (v === undefined || v === null) return;
+  switch (kind) {
+    case 'string':
+      for (const s of stringParts(tv)) rows.string.push({ param, norm: normalizeString(s), exact: s.slice(0, MAX_INDEXED_LENGTH) });
+      return;
+    case 'token':
+      for (const t of tokens(tv)) rows.token.push({ param, ...t });
+      return;
+    case 'date':
+      for (const r of dateRanges(tv)) rows.date.push({ param, ...r });
+      return;
+    case 'number':
+      if (typeof v === 'number') rows.number.push({ param, value: v });
+      return;
+    case 'quantity':
+      if (typeof v === 'object' && typeof v.value === 'number') {
+        rows.quantity.push({ param, value: v.value, system: v.system ?? null, code: v.code ?? null, unit: v.unit ?? null });
+      } else if (typeof v === 'number') {
+        rows.quantity.push({ param, value: v, system: null, code: null, unit: null });
+      }
+      return;
+    case 'uri':
+      if (typeof v === 'string') rows.uri.push({ param, value: v.slice(0, MAX_INDEXED_LENGTH) });
+      return;
+    case 'reference':
+      addReference(rows, param, tv);
+      return;
+  }
+}
+
+/** Each part of a name or address is matched on its own (FHIR: "any of the parts"). */
+function stringParts(tv: TypedValue): string[] {
+  const v = tv.value as any;
+  if (typeof v === 'string') return [v];
+  if (tv.type === 'HumanName') {
+    return [v.text, v.family, ...(v.given ?? []), ...(v.prefix ?? []), ...(v.suffix ?? [])].filter(isString);
+  }
+  if (tv.type === 'Address') {
+    return [v.text, ...(v.line ?? []), v.city, v.district, v.state, v.postalCode, v.country].filter(isString);
+  }
+  if (typeof v === 'object') return Object.values(v).filter(isString);
+  return [String(v)];
+}
+
+type Token = { system: string | null; code: string | null; display: string | null };
+
+function tokens(tv: TypedValue): Token[] {
+  const v = tv.value as any;
+  const cut = (s: unknown) => (typeof s === 'string' ? s.slice(0, MAX_INDEXED_LENGTH) : null);
+  switch (tv.type) {
+    case 'Identifier': {
+      const out: Token[] = [{ system: cut(v.system), code: cut(v.value), display: cut(v.type?.text) }];
+      // :of-type matches type coding + value: indexed under the reserved system "of-type|<sys>|<code>".
+      for (const c of v.type?.coding ?? []) {
+        if (c.code && v.value) out.push({ system: `of-type|${c.system ?? ''}|${c.code}`, code: cut(v.value), display: null });
+      }
+      return out;
+    }
+    case 'Coding':
+      return [{ system: cut(v.system), code: cut(v.code), display: cut(v.display) }];
+    case 'CodeableConcept': {
+      const out: Token[] = (v.coding ?? []).map((c: any) => ({ system: cut(c.system), code: cut(c.code), display: cut(c.display ?? v.text) }));
+      if (v.text && out.length === 0) out.push({ system: null, code: null, display: cut(v.text) });
+      return out;
+    }
+    case 'ContactPoint':
+      return [{ system: cut(v.system), code: cut(v.value), display: null }];
+    case 'boolean':
+      return [{ system: null, code: String(v), display: null }];
+    default:
+      return typeof v === 'object' ? [] : [{ system: null, code: cut(String(v)), display: null }];
+  }
+}
+
+function dateRanges(tv: TypedValue): { low: Date; high: Date }[] {
+  const v = tv.value as any;
+  if (typeof v === 'string') {
+    const r = dateRange(v);
+    return r ? [r] : [];
+  }
+  if (tv.type === 'Period') {
+    const start = v.start ? dateRange(v.start) : undefined;
+    const end = v.end ? dateRange(v.end) : undefined;
+    if (!start && !end) return [];
+    return [{ low: start?.low ?? new Date(-8.64e15), high: end?.high ?? new Date(8.64e15) }];
+  }
+  if (tv.type === 'Timing') return (v.event ?? []).map(dateRange).filter(Boolean);
+  return [];
+}
+
+function addReference(rows: IndexRows, param: string, tv: TypedValue): void {
+  const v = tv.value as any;
+  const ref: string | undefined = typeof v === 'string' ? v : v.reference;
+  if (typeof v === 'object' && v.identifier?.value) {
+    // :identifier matches Reference.identifier: kept with the tokens under "<param>:identifier".
+    rows.token.push({ param: `${param}:identifier`, system: v.identifier.system ?? null, code: v.identifier.value, display: null });
+  }
+  if (!ref) return;
+  const m = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(ref);
+  rows.reference.push({ param, targetType: m?.[1] ?? null, targetId: m?.[2] ?? null, targetUrl: ref.slice(0, MAX_INDEXED_LENGTH) });
+}
+
+const isString = (s: unknown): s is string => typeof s === 'string' && s.length > 0;
+
+function dedupe(rows: IndexRows): IndexRows {
+  for (const kind of Object.keys(rows) as IndexKind[]) {
+    const seen = new Set<string>();
+    (rows[kind] as object[]) = (rows[kind] as object[]).filter((r) => {
+      const key = JSON.stringify(r);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  }
+  return rows;
+}

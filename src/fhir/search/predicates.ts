@@ -1,0 +1,264 @@
+// Translates one search parameter (with its modifier, chain and comma-separated values) into a SQL
+// predicate on a resource id column. Chains and _has recurse into the same function.
+import type { SearchParameter } from '@medplum/fhirtypes';
+import { badRequest } from '../outcome.ts';
+import { currentTable } from '../schema.ts';
+import { searchParametersOf } from '../definitions.ts';
+import { dateRange, normalizeString } from './normalize.ts';
+import { kindOf } from './indexer.ts';
+import { likeEscape, type Sql } from './sql.ts';
+
+export interface PredicateContext {
+  sql: Sql;
+  /** Base URL of this server: absolute references to it are local. */
+  baseUrl: string;
+  warn(message: string): void;
+}
+
+const PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'] as const;
+type Prefix = (typeof PREFIXES)[number];
+
+/** Splits a value list on commas not escaped by a backslash. */
+export function splitValues(raw: string): string[] {
+  return raw.split(/(?<!\\),/).map((v) => v.replace(/\\([,$|\\])/g, '$1'));
+}
+
+/**
+ * SQL predicate that is true when the resource whose id is `idCol` (of `type`) matches `key=raw`,
+ * or undefined when the parameter is unknown (the caller decides: warning or error).
+ */
+export function predicate(ctx: PredicateContext, type: string, idCol: string, key: string, raw: string): string | undefined {
+  if (key.startsWith('_has:')) return hasPredicate(ctx, type, idCol, key, raw);
+  const dot = key.indexOf('.');
+  if (dot > 0) return chainPredicate(ctx, type, idCol, key.slice(0, dot), key.slice(dot + 1), raw);
+
+  const [code, modifier] = splitModifier(key);
+  const { sql } = ctx;
+  const values = splitValues(raw);
+  if (code === '_id') {
+    const ids = sql.p(values);
+    return modifier === 'not' ? `NOT (${idCol} = ANY(${ids}::text[]))` : `${idCol} = ANY(${ids}::text[])`;
+  }
+  if (code === '_lastUpdated') {
+    return or(values.map((v) => dateCondition(ctx, v, `${alias(idCol)}.last_updated`)));
+  }
+  const sp = searchParametersOf(type)[code];
+  if (!sp) return undefined;
+  const kind = kindOf(sp);
+  if (!kind) {
+    ctx.warn(`The search parameter "${code}" (${sp.type}) is not supported yet; it was ignored`);
+    return 'true';
+  }
+  const table = `sp_${kind}`;
+  const base = `SELECT resource_id FROM ${table} WHERE resource_type = ${sql.p(type)} AND param = ${sql.p(code)}`;
+
+  if (modifier === 'missing') {
+    if (raw !== 'true' && raw !== 'false') throw badRequest(`${key} expects true or false, got "${raw}"`);
+    return `${idCol} ${raw === 'true' ? 'NOT IN' : 'IN'} (${base})`;
+  }
+  if (kind === 'reference' && modifier === 'identifier') {
+    return `${idCol} IN (SELECT resource_id FROM sp_token WHERE resource_type = ${sql.p(type)} AND param = ${sql.p(`${code}:identifier`)} AND ${or(values.map((v) => tokenCondition(ctx, v)))})`;
+  }
+  let conds: string[];
+  switch (kind) {
+    case 'string':
+      conds = values.map((v) => stringCondition(ctx, v, modifier));
+      break;
+    case 'token':
+      if (modifier === 'not') return `${idCol} NOT IN (${base} AND ${or(values.map((v) => tokenCondition(ctx, v)))})`;
+      conds = values.map((v) => tokenCondition(ctx, v, modifier));
+      break;
+    case 'date':
+      conds = values.map((v) => dateCondition(ctx, v, { low: 'low', high: 'high' }));
+      break;
+    case 'number':
+      conds = values.map((v) => numberCondition(ctx, v, 'value'));
+      break;
+    case 'quantity':
+      conds = values.map((v) => quantityCondition(ctx, v));
+      break;
+    case 'uri':
+      conds = values.map((v) => uriCondition(ctx, v, modifier));
+      break;
+    case 'reference':
+      conds = values.map((v) => referenceCondition(ctx, sp, v, modifier));
+      break;
+  }
+  if (modifier && !MODIFIERS[kind].includes(modifier)) {
+    throw badRequest(`The modifier :${modifier} is not supported on the ${kind} parameter "${code}"`);
+  }
+  return `${idCol} IN (${base} AND ${or(conds)})`;
+}
+
+const MODIFIERS: Record<string, string[]> = {
+  string: ['exact', 'contains'],
+  token: ['text', 'of-type'],
+  date: [],
+  number: [],
+  quantity: [],
+  uri: ['below', 'above'],
+  reference: ['identifier'],
+};
+
+function splitModifier(key: string): [string, string | undefined] {
+  const i = key.indexOf(':');
+  return i < 0 ? [key, undefined] : [key.slice(0, i), key.slice(i + 1)];
+}
+
+const alias = (idCol: string) => idCol.split('.')[0];
+const or = (conds: string[]) => (conds.length === 1 ? conds[0] : `(${conds.join(' OR ')})`);
+
+function stringCondition(ctx: PredicateContext, v: string, modifier?: string): string {
+  if (modifier === 'exact') return `exact = ${ctx.sql.p(v)}`;
+  const norm = likeEscape(normalizeString(v));
+  if (modifier === 'contains') return `norm LIKE ${ctx.sql.p(`%${norm}%`)}`;
+  return `norm LIKE ${ctx.sql.p(`${norm}%`)}`;
+}
+
+function tokenCondition(ctx: PredicateContext, v: string, modifier?: string): string {
+  const { sql } = ctx;
+  if (modifier === 'text') return `lower(display) LIKE ${sql.p(`${likeEscape(v.toLowerCase())}%`)}`;
+  if (modifier === 'of-type') {
+    const parts = v.split('|');
+    if (parts.length !== 3) throw badRequest(`:of-type expects system|code|value, got "${v}"`);
+    return `(system = ${sql.p(`of-type|${parts[0]}|${parts[1]}`)} AND code = ${sql.p(parts[2])})`;
+  }
+  const bar = v.indexOf('|');
+  if (bar < 0) return `code = ${sql.p(v)}`;
+  const system = v.slice(0, bar);
+  const code = v.slice(bar + 1);
+  if (system === '') return `(code = ${sql.p(code)} AND system IS NULL)`;
+  if (code === '') return `system = ${sql.p(system)}`;
+  return `(code = ${sql.p(code)} AND system = ${sql.p(system)})`;
+}
+
+function parsePrefix(v: string): [Prefix, string] {
+  const p = v.slice(0, 2);
+  return (PREFIXES as readonly string[]).includes(p) && /^[a-z]{2}[-\d]/.test(v) ? [p as Prefix, v.slice(2)] : ['eq', v];
+}
+
+/**
+ * R4 date semantics: the target range [L, H) against the search value's range [lo, hi). A point in
+ * time (the row's lastUpdated) is the target [t, t].
+ */
+function dateCondition(ctx: PredicateContext, raw: string, col: string | { low: string; high: string }): string {
+  const [prefix, value] = parsePrefix(raw);
+  const range = dateRange(value);
+  if (!range) throw badRequest(`"${value}" is not a valid FHIR date, dateTime or instant`);
+  const at = (d: Date) => `${ctx.sql.p(d.toISOString())}::timestamptz`;
+  const lo = at(range.low);
+  const hi = at(range.high);
+  const point = typeof col === 'string';
+  const L = point ? col : col.low;
+  const H = point ? col : col.high;
+  switch (prefix) {
+    case 'eq':
+      return point ? `(${L} >= ${lo} AND ${L} < ${hi})` : `(${L} >= ${lo} AND ${H} <= ${hi})`;
+    case 'ne':
+      return point ? `NOT (${L} >= ${lo} AND ${L} < ${hi})` : `NOT (${L} >= ${lo} AND ${H} <= ${hi})`;
+    case 'gt':
+      return point ? `${L} >= ${hi}` : `${H} > ${hi}`;
+    case 'lt':
+    case 'eb':
+      return point || prefix === 'lt' ? `${L} < ${lo}` : `${H} <= ${lo}`;
+    case 'ge':
+      return point ? `${L} >= ${lo}` : `${H} > ${lo}`;
+    case 'le':
+      return `${L} < ${hi}`;
+    case 'sa':
+      return `${L} >= ${hi}`;
+    case 'ap': {
+      // Approximately: the search range widened by 10% of its distance to now (at least one day).
+      const margin = Math.max(86_400_000, Math.abs(Date.now() - range.low.getTime()) * 0.1);
+      const alo = at(new Date(range.low.getTime() - margin));
+      const ahi = at(new Date(range.high.getTime() + margin));
+      return point ? `(${L} >= ${alo} AND ${L} < ${ahi})` : `(${L} < ${ahi} AND ${H} > ${alo})`;
+    }
+  }
+}
+
+/** A number's implicit precision: "100" means [99.5, 100.5), "1e2" likewise. */
+function numberCondition(ctx: PredicateContext, raw: string, col: string): string {
+  const [prefix, value] = parsePrefix(raw);
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw badRequest(`"${value}" is not a number`);
+  const decimals = (value.split(/[eE]/)[0].split('.')[1] ?? '').length;
+  const half = 0.5 * 10 ** -decimals;
+  const v = ctx.sql.p(n);
+  switch (prefix) {
+    case 'eq':
+      return `(${col} >= ${ctx.sql.p(n - half)} AND ${col} < ${ctx.sql.p(n + half)})`;
+    case 'ne':
+      return `NOT (${col} >= ${ctx.sql.p(n - half)} AND ${col} < ${ctx.sql.p(n + half)})`;
+    case 'gt':
+    case 'sa':
+      return `${col} > ${v}`;
+    case 'lt':
+    case 'eb':
+      return `${col} < ${v}`;
+    case 'ge':
+      return `${col} >= ${v}`;
+    case 'le':
+      return `${col} <= ${v}`;
+    case 'ap':
+      return `(${col} >= ${ctx.sql.p(n * 0.9)} AND ${col} <= ${ctx.sql.p(n * 1.1)})`;
+  }
+}
+
+function quantityCondition(ctx: PredicateContext, raw: string): string {
+  const [num, system, code] = raw.split('|');
+  const conds = [numberCondition(ctx, num, 'value')];
+  if (system) conds.push(`system = ${ctx.sql.p(system)}`);
+  if (code) conds.push(`(code = ${ctx.sql.p(code)} OR unit = ${ctx.sql.p(code)})`);
+  return `(${conds.join(' AND ')})`;
+}
+
+function uriCondition(ctx: PredicateContext, v: string, modifier?: string): string {
+  if (modifier === 'below') return `value LIKE ${ctx.sql.p(`${likeEscape(v)}%`)}`;
+  if (modifier === 'above') return `${ctx.sql.p(v)} LIKE (replace(replace(value, '%', '\\%'), '_', '\\_') || '%')`;
+  return `value = ${ctx.sql.p(v)}`;
+}
+
+function referenceCondition(ctx: PredicateContext, sp: SearchParameter, v: string, modifier?: string): string {
+  const { sql } = ctx;
+  let ref = v;
+  if (ref.startsWith(`${ctx.baseUrl}/fhir/`)) ref = ref.slice(ctx.baseUrl.length + 6);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(ref)) return `target_url = ${sql.p(ref)}`;
+  const parts = ref.split('/');
+  if (parts.length >= 2) return `(target_type = ${sql.p(parts[0])} AND target_id = ${sql.p(parts[1])})`;
+  if (modifier) {
+    if (!(sp.target ?? []).includes(modifier as never)) throw badRequest(`:${modifier} is not a target type of the reference parameter "${sp.code}"`);
+    return `(target_type = ${sql.p(modifier)} AND target_id = ${sql.p(ref)})`;
+  }
+  return `target_id = ${sql.p(ref)}`;
+}
+
+/** subject:Patient.name=x → references from this resource to Patients whose name matches x. */
+function chainPredicate(ctx: PredicateContext, type: string, idCol: string, head: string, rest: string, raw: string): string {
+  const [code, typeModifier] = splitModifier(head);
+  const sp = searchParametersOf(type)[code];
+  if (!sp || sp.type !== 'reference') throw badRequest(`Cannot chain on "${code}": it is not a reference parameter of ${type}`);
+  const targets = typeModifier ? [typeModifier] : (sp.target ?? []);
+  const { sql } = ctx;
+  const branches = targets
+    .map((t) => {
+      const inner = predicate(ctx, t, 'c.id', rest, raw);
+      return inner ? `(target_type = ${sql.p(t)} AND target_id IN (SELECT c.id FROM ${currentTable(t)} c WHERE NOT c.deleted AND ${inner}))` : undefined;
+    })
+    .filter(Boolean) as string[];
+  if (branches.length === 0) throw badRequest(`Unknown chained parameter "${rest}" on the targets of ${type}.${code} (${targets.join(', ')})`);
+  return `${idCol} IN (SELECT resource_id FROM sp_reference WHERE resource_type = ${sql.p(type)} AND param = ${sql.p(code)} AND ${or(branches)})`;
+}
+
+/** _has:Observation:patient:code=x → resources referenced by an Observation.patient whose code is x. */
+function hasPredicate(ctx: PredicateContext, type: string, idCol: string, key: string, raw: string): string {
+  const m = /^_has:([A-Za-z]+):([A-Za-z0-9_-]+):(.+)$/.exec(key);
+  if (!m) throw badRequest(`"${key}" is not a valid _has parameter (expected _has:Type:reference:parameter)`);
+  const [, source, refParam, rest] = m;
+  const sp = searchParametersOf(source)[refParam];
+  if (!sp || sp.type !== 'reference') throw badRequest(`"${refParam}" is not a reference parameter of ${source}`);
+  const inner = predicate(ctx, source, 'h.id', rest, raw);
+  if (!inner) throw badRequest(`Unknown parameter "${rest}" on ${source} in ${key}`);
+  const { sql } = ctx;
+  return `${idCol} IN (SELECT target_id FROM sp_reference WHERE resource_type = ${sql.p(source)} AND param = ${sql.p(refParam)} AND target_type = ${sql.p(type)} AND resource_id IN (SELECT h.id FROM ${currentTable(source)} h WHERE NOT h.deleted AND ${inner}))`;
+}

@@ -1,0 +1,164 @@
+// Required-binding checks, which @medplum/core 4.5's validateResource does not do (its slice matcher even
+// accepts any value for a required binding). The walk follows the resource's JSON, guided by a per-type plan of
+// the elements that carry a required binding or can contain one, so a write costs a few map lookups.
+import { capitalize, isPrimitiveType, tryGetDataType } from '@medplum/core';
+import type { InternalSchemaElement, InternalTypeSchema } from '@medplum/core';
+import type { CodeableConcept, Coding, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { Expansion, Terminology } from './terminology.ts';
+
+/** Types whose value a required binding constrains: `code` directly, the others through system + code. */
+const BINDABLE = new Set(['code', 'Coding', 'CodeableConcept', 'Quantity']);
+/** Allowed codes are listed in the message when there are this few. */
+const LISTED_CODES = 12;
+
+interface PlanEntry {
+  /** JSON property names leading to the element: `gender`, or `meta`, `security` for a profile's `meta.security`. */
+  parents: string[];
+  /** The JSON names the element takes (several for a choice `value[x]`), with their FHIR type. */
+  names: [jsonName: string, type: string][];
+  /** Required ValueSet URL, if the element has one this server knows. */
+  valueSet?: string;
+  /** Types of the element worth descending into. */
+  descend: Set<string>;
+}
+
+type Plan = PlanEntry[];
+
+/** Checks a resource against the base R4 types, or against one profile (its root and inner types only). */
+export class BindingChecker {
+  private readonly plans = new Map<InternalTypeSchema, Plan>();
+  private readonly planning = new Set<InternalTypeSchema>();
+  /** A profile's BackboneElement types, which override the base ones. */
+  private readonly innerTypes: Map<string, InternalTypeSchema>;
+
+  constructor(
+    private readonly terminology: Terminology,
+    /** Without it, the base pass. With it, only the profile's own schemas: the base pass has done the rest. */
+    private readonly profile?: InternalTypeSchema,
+  ) {
+    this.innerTypes = new Map((profile?.innerTypes ?? []).map((inner) => [inner.name, inner]));
+  }
+
+  check(resource: { resourceType: string }): OperationOutcomeIssue[] {
+    const root = this.profile ?? tryGetDataType(resource.resourceType);
+    const issues: OperationOutcomeIssue[] = [];
+    if (root) this.walk(resource as Record<string, unknown>, this.planOf(root), resource.resourceType, issues);
+    return issues;
+  }
+
+  private planOf(schema: InternalTypeSchema): Plan {
+    let plan = this.plans.get(schema);
+    if (plan) return plan;
+    plan = [];
+    // A recursive type (Extension.extension) meets its own plan unfinished: it is walked, never looped on.
+    this.plans.set(schema, plan);
+    this.planning.add(schema);
+    for (const [key, element] of Object.entries(schema.elements)) {
+      const entry = this.planEntry(key, element);
+      if (entry) plan.push(entry);
+    }
+    this.planning.delete(schema);
+    return plan;
+  }
+
+  private planEntry(key: string, element: InternalSchemaElement): PlanEntry | undefined {
+    const parts = key.split('.');
+    const last = parts.pop() as string;
+    const types = element.type.map((t) => t.code);
+    const names: [string, string][] = last.endsWith('[x]')
+      ? types.map((type) => [last.slice(0, -3) + capitalize(type), type])
+      : types.slice(0, 1).map((type) => [last, type]);
+    const binding = element.binding;
+    const valueSet =
+      binding?.strength === 'required' && binding.valueSet && types.some((t) => BINDABLE.has(t)) && this.terminology.hasValueSet(binding.valueSet)
+        ? binding.valueSet
+        : undefined;
+    const descend = new Set(types.filter((type) => this.isWorthDescending(type)));
+    return valueSet || descend.size ? { parents: parts, names, valueSet, descend } : undefined;
+  }
+
+  private isWorthDescending(type: string): boolean {
+    if (isPrimitiveType(type)) return false;
+    if (type === 'Resource' || type === 'DomainResource') return !this.profile; // contained and entry resources
+    const schema = this.schemaOf(type);
+    return !!schema && (this.planning.has(schema) || this.planOf(schema).length > 0);
+  }
+
+  private schemaOf(type: string): InternalTypeSchema | undefined {
+    return this.profile ? this.innerTypes.get(type) : tryGetDataType(type);
+  }
+
+  private walk(object: Record<string, unknown>, plan: Plan, path: string, issues: OperationOutcomeIssue[]): void {
+    for (const entry of plan) {
+      let holders: [Record<string, unknown>, string][] = [[object, path]];
+      for (const name of entry.parents) holders = holders.flatMap(([holder, at]) => children(holder[name], `${at}.${name}`));
+      for (const [holder, at] of holders) {
+        for (const [name, type] of entry.names) {
+          const value = holder[name];
+          if (value === undefined) continue;
+          for (const [item, itemPath] of values(value, `${at}.${name}`)) {
+            if (entry.valueSet && BINDABLE.has(type)) this.checkValue(item, type, entry.valueSet, itemPath, issues);
+            if (entry.descend.has(type) && isObject(item)) {
+              const schema = type === 'Resource' || type === 'DomainResource' ? tryGetDataType(String(item.resourceType)) : this.schemaOf(type);
+              if (schema) this.walk(item, this.planOf(schema), itemPath, issues);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private checkValue(value: unknown, type: string, valueSet: string, path: string, issues: OperationOutcomeIssue[]): void {
+    const expansion = this.terminology.expand(valueSet);
+    if (!expansion) return; // cannot be expanded here: not checked rather than rejecting valid codes
+    let problem: string | undefined;
+    if (type === 'code') {
+      if (typeof value === 'string' && !expansion.has(undefined, value)) problem = `code "${value}"`;
+    } else if (type === 'CodeableConcept') {
+      const codings = isObject(value) ? ((value as CodeableConcept).coding ?? []) : [];
+      if (!codings.some((coding) => inExpansion(expansion, coding))) {
+        problem = codings.length ? `none of the codings ${codings.map(formatCoding).join(', ')}` : 'a CodeableConcept without any coding';
+      }
+    } else if (isObject(value) && !inExpansion(expansion, value as Coding)) {
+      problem = `${type === 'Quantity' ? 'unit' : 'coding'} ${formatCoding(value as Coding)}`;
+    }
+    if (problem) {
+      issues.push({
+        severity: 'error',
+        code: 'code-invalid',
+        diagnostics: `${path}: ${problem} is not in the required ValueSet ${valueSet}${allowedCodes(expansion, type !== 'code')}`,
+        expression: [path],
+      });
+    }
+  }
+}
+
+function inExpansion(expansion: Expansion, coding: Coding): boolean {
+  return typeof coding?.code === 'string' && expansion.has(coding.system, coding.code);
+}
+
+function formatCoding(coding: Coding): string {
+  return `${coding.system ?? '(no system)'}|${coding.code ?? '(no code)'}`;
+}
+
+function allowedCodes(expansion: Expansion, withSystem: boolean): string {
+  const codes: string[] = [];
+  for (const [system, set] of expansion.entries()) {
+    for (const code of set) codes.push(withSystem ? `${system}|${code}` : code);
+    if (codes.length > LISTED_CODES) return '';
+  }
+  return codes.length ? ` (allowed: ${codes.join(', ')})` : '';
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The items of a JSON property with their FHIRPath: `name[0]` when repeated, `name` otherwise. */
+function values(value: unknown, path: string): [unknown, string][] {
+  return Array.isArray(value) ? value.map((item, i) => [item, `${path}[${i}]`]) : [[value, path]];
+}
+
+function children(value: unknown, path: string): [Record<string, unknown>, string][] {
+  return values(value, path).filter((pair): pair is [Record<string, unknown>, string] => isObject(pair[0]));
+}

@@ -1,0 +1,179 @@
+// The validator the FHIR REST layer runs on every write: @medplum/core's structural validator against the R4
+// base type and the profiles a resource claims, plus the required-binding checks Medplum does not make.
+import { isResourceType, loadDataType, OperationOutcomeError, parseStructureDefinition, validateResource } from '@medplum/core';
+import type { InternalTypeSchema } from '@medplum/core';
+import type { CodeSystem, OperationOutcomeIssue, Resource, SearchParameter, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
+import { loadBaseDefinitions } from '../definitions.ts';
+import { BindingChecker } from './bindings.ts';
+import { describeIssue } from './issues.ts';
+import { readFhirPackage } from './package-reader.ts';
+import { prepareProfile } from './profiles.ts';
+import { stripVersion, Terminology } from './terminology.ts';
+
+export interface ValidationResult {
+  /** Violations of the FHIR R4 base definitions: structure, cardinality, types, invariants Medplum checks, required bindings. HTTP 400. */
+  base: OperationOutcomeIssue[];
+  /** Violations of a profile listed in meta.profile that the validator knows. HTTP 422. */
+  profile: OperationOutcomeIssue[];
+  /** Non-blocking notes, e.g. a meta.profile the server does not know (severity 'warning'). */
+  warnings: OperationOutcomeIssue[];
+}
+
+export interface FhirPackage {
+  name: string;
+  version: string;
+  /** canonical URLs of its profiles */
+  profiles: string[];
+  searchParameters: SearchParameter[];
+}
+
+interface Profile {
+  definition: StructureDefinition;
+  bindings: BindingChecker;
+}
+
+const BASE_URL = 'http://hl7.org/fhir/StructureDefinition/';
+
+export class Validator {
+  /** The packages loaded, each with its SearchParameters so the search engine can register them. */
+  readonly packages: FhirPackage[];
+  /** What was loaded only in part (profiles without snapshot, checks Medplum cannot make), one line each, for the log. */
+  readonly notes: string[];
+  /** By canonical URL, and by `url|version` so that a versioned meta.profile picks its own. */
+  private readonly profiles: Map<string, Profile>;
+  /** Profiles a package defines but this validator cannot use, with the reason. */
+  private readonly unusable: Map<string, string>;
+  private readonly baseBindings: BindingChecker;
+
+  private constructor(packages: FhirPackage[], notes: string[], profiles: Map<string, Profile>, unusable: Map<string, string>, terminology: Terminology) {
+    this.packages = packages;
+    this.notes = notes;
+    this.profiles = profiles;
+    this.unusable = unusable;
+    this.baseBindings = new BindingChecker(terminology);
+  }
+
+  /** Loads the FHIR packages (paths to `.tgz` npm-style FHIR packages or to unpacked folders) and indexes their StructureDefinitions (profiles, extensions, logical types ok to skip), ValueSets and CodeSystems. */
+  static async create(packagePaths: string[]): Promise<Validator> {
+    loadBaseDefinitions();
+    const contents = await Promise.all(packagePaths.map(readFhirPackage));
+    const terminology = Terminology.withBaseDefinitions();
+    const packages: FhirPackage[] = [];
+    const notes: string[] = [];
+    const profiles = new Map<string, Profile>();
+    const unusable = new Map<string, string>();
+
+    // Every package's terminology first: a profile's bindings may point into another package.
+    for (const { resources } of contents) {
+      for (const resource of resources) {
+        if (resource.resourceType === 'ValueSet' || resource.resourceType === 'CodeSystem') terminology.add(resource as ValueSet | CodeSystem);
+      }
+    }
+    for (const { name, version, resources } of contents) {
+      const pkg: FhirPackage = { name, version, profiles: [], searchParameters: [] };
+      packages.push(pkg);
+      for (const resource of resources) {
+        if (resource.resourceType === 'SearchParameter') pkg.searchParameters.push(resource);
+        if (resource.resourceType !== 'StructureDefinition' || !isLoadable(resource)) continue;
+        const url = resource.url as string;
+        const failure = loadProfile(resource, terminology, profiles, notes);
+        if (failure) notes.push(`${url}: not usable, ${failure}`);
+        if (resource.kind !== 'resource') continue;
+        if (failure) unusable.set(url, `${name}#${version} defines it, but ${failure}`);
+        else {
+          unusable.delete(url);
+          pkg.profiles.push(url);
+        }
+      }
+    }
+    return new Validator(packages, notes, profiles, unusable, terminology);
+  }
+
+  /** Canonical URLs of all known profiles (for the CapabilityStatement). */
+  knownProfiles(): string[] {
+    return [...new Set(this.packages.flatMap((p) => p.profiles))].sort();
+  }
+
+  /** The resource type each known profile constrains, by canonical URL (for CapabilityStatement.supportedProfile). */
+  profileTypes(): Map<string, string> {
+    return new Map(this.knownProfiles().map((url) => [url, this.profiles.get(url)?.definition.type as string]));
+  }
+
+  validate(resource: Resource): ValidationResult {
+    const result: ValidationResult = { base: [], profile: [], warnings: [] };
+    const seen = new Set<string>();
+    const add = (list: OperationOutcomeIssue[], issue: OperationOutcomeIssue): void => {
+      const key = `${issue.severity}|${issue.code}|${issue.expression?.[0]}|${issue.diagnostics}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        list.push(issue);
+      }
+    };
+    const type = resource?.resourceType;
+    if (typeof type !== 'string' || !isResourceType(type)) {
+      add(result.base, { severity: 'error', code: 'invalid', diagnostics: `Unknown resource type ${JSON.stringify(type)}: not an R4 resource`, expression: ['resourceType'] });
+      return result;
+    }
+
+    for (const issue of runMedplum(resource)) add(isBlocking(issue) ? result.base : result.warnings, issue);
+    for (const issue of this.baseBindings.check(resource)) add(result.base, issue);
+
+    (resource.meta?.profile ?? []).forEach((canonical, i) => {
+      const at = `${type}.meta.profile[${i}]`;
+      const profile = this.profiles.get(canonical) ?? this.profiles.get(stripVersion(canonical));
+      if (!profile) {
+        const reason = this.unusable.get(stripVersion(canonical)) ?? 'this server does not know it';
+        add(result.warnings, { severity: 'warning', code: 'not-supported', diagnostics: `Profile ${canonical} not checked: ${reason}`, expression: [at] });
+      } else if (profile.definition.type !== type) {
+        add(result.profile, { severity: 'error', code: 'invalid', diagnostics: `Profile ${canonical} constrains ${profile.definition.type}, not ${type}`, expression: [at] });
+      } else {
+        for (const issue of runMedplum(resource, profile.definition)) add(isBlocking(issue) ? result.profile : result.warnings, issue);
+        for (const issue of profile.bindings.check(resource)) add(result.profile, issue);
+      }
+    });
+    return result;
+  }
+}
+
+/** Profiles and extensions; logical models are skipped, and base R4 URLs would overwrite Medplum's base types. */
+function isLoadable(sd: StructureDefinition): boolean {
+  return !!sd.url && sd.derivation === 'constraint' && sd.kind !== 'logical' && !sd.url.startsWith(BASE_URL);
+}
+
+/** Indexes the profile in Medplum and in `profiles`; returns why it cannot be used, if so. */
+function loadProfile(sd: StructureDefinition, terminology: Terminology, profiles: Map<string, Profile>, notes: string[]): string | undefined {
+  if (!sd.snapshot?.element?.length) return 'it has no snapshot (Medplum validates against snapshots only)';
+  const { profile, notes: losses } = prepareProfile(sd);
+  let schema: InternalTypeSchema;
+  try {
+    schema = parseStructureDefinition(profile);
+    loadDataType(profile);
+  } catch (err) {
+    return `Medplum cannot parse it (${(err as Error).message})`;
+  }
+  const url = sd.url as string;
+  notes.push(...losses.map((loss) => `${url}: ${loss}`));
+  const loaded: Profile = { definition: profile, bindings: new BindingChecker(terminology, schema) };
+  profiles.set(url, loaded);
+  if (sd.version) profiles.set(`${url}|${sd.version}`, loaded);
+  return undefined;
+}
+
+function runMedplum(resource: Resource, profile?: StructureDefinition): OperationOutcomeIssue[] {
+  let issues: OperationOutcomeIssue[];
+  try {
+    issues = validateResource(resource, profile ? { profile } : undefined);
+  } catch (err) {
+    if (!(err instanceof OperationOutcomeError)) {
+      const against = profile ? `profile ${profile.url}` : `the R4 definition of ${resource.resourceType}`;
+      return [{ severity: 'error', code: 'exception', diagnostics: `Could not validate against ${against}: ${(err as Error).message}`, expression: [resource.resourceType] }];
+    }
+    issues = err.outcome.issue ?? [];
+  }
+  return issues.map((issue) => describeIssue(issue, resource));
+}
+
+/** An invariant Medplum's FHIRPath engine cannot evaluate says nothing about the resource: a warning. */
+function isBlocking(issue: OperationOutcomeIssue): boolean {
+  return (issue.severity === 'error' || issue.severity === 'fatal') && issue.code !== 'processing';
+}

@@ -1,0 +1,104 @@
+// Turns @medplum/core validation issues into ones a client can act on: Medplum puts a terse message in
+// `details.text` and its paths name choice elements `value[x]`; we add a `diagnostics` sentence with the
+// offending value, and a FHIRPath `expression` that points into the submitted JSON.
+import { isPrimitiveType } from '@medplum/core';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+
+const FORMATS: Record<string, string> = {
+  date: 'YYYY, YYYY-MM or YYYY-MM-DD',
+  dateTime: 'YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss(.sss)+zz:zz, with a time zone when a time is given',
+  instant: 'YYYY-MM-DDThh:mm:ss(.sss)+zz:zz or ...Z, with seconds and a time zone',
+  time: 'hh:mm:ss',
+  id: '1 to 64 characters among A-Z a-z 0-9 - .',
+  uuid: 'urn:uuid: followed by a lower-case UUID',
+  oid: 'urn:oid: followed by a dotted OID',
+  code: 'no leading, trailing or double spaces',
+};
+
+/** A Medplum issue with a readable `diagnostics` and a FHIRPath into `resource`; Medplum's own text stays in `details`. */
+export function describeIssue(issue: OperationOutcomeIssue, resource: Resource): OperationOutcomeIssue {
+  const text = issue.details?.text ?? issue.diagnostics ?? 'Invalid resource';
+  const { expression, value } = locate(resource, issue.expression?.[0]);
+  return { ...issue, diagnostics: explain(text, expression, value, issue.diagnostics), expression: [expression] };
+}
+
+function explain(text: string, at: string, value: unknown, data: string | undefined): string {
+  let match: RegExpExecArray | null;
+  if ((match = /^Invalid JSON type: expected (\w+), but got (\w+)$/.exec(text))) return `${at} must be a JSON ${match[1]}, not the ${match[2]} ${show(value)}`;
+  if ((match = /^Invalid (\w+) format$/.exec(text))) {
+    return `${at}: ${show(value)} is not a valid FHIR ${match[1]}${FORMATS[match[1]] ? ` (expected ${FORMATS[match[1]]})` : ''}`;
+  }
+  if ((match = /^Invalid additional property "(.+)"$/.exec(text))) {
+    return `${at}: unknown element "${match[1]}", not defined by FHIR R4 here (check its spelling and case, or carry the data in an extension)`;
+  }
+  if ((match = /^Invalid number of values: expected (.+), but found (\d+)$/.exec(text))) return `${at} has ${match[2]} values, but its cardinality is ${match[1]}`;
+  if ((match = /^Constraint (\S+) not met: (.*)$/.exec(text))) return `${at}: invariant ${match[1]} not met: ${match[2]}${fhirPathOf(data)}`;
+  if (text === 'Missing required property') return `${at} is required (minimum cardinality 1) but missing`;
+  if (text === 'Expected single value for property') return `${at} takes a single value, not a JSON array`;
+  if (text === 'Expected array of values for property') return `${at} repeats: its value must be a JSON array`;
+  if (/^(Invalid empty|Invalid null|Invalid undefined|String must contain)/.test(text)) {
+    return `${at} is empty: FHIR JSON forbids null, blank strings and empty objects or arrays; omit the element instead`;
+  }
+  if (text === 'Value did not match expected pattern') return `${at}: ${show(value)} does not match the fixed value or pattern its definition requires`;
+  if (text === 'Error evaluating invariant expression') return `${at}: an invariant could not be evaluated, so it was not checked${fhirPathOf(data)}`;
+  return `${at}: ${text}${isPrimitive(value) ? ` (value ${show(value)})` : ''}`;
+}
+
+function fhirPathOf(data: string | undefined): string {
+  try {
+    const fhirpath = data ? (JSON.parse(data) as { fhirpath?: string }).fhirpath : undefined;
+    return fhirpath ? ` (FHIRPath: ${fhirpath})` : '';
+  } catch {
+    return '';
+  }
+}
+
+function isPrimitive(value: unknown): boolean {
+  return value !== undefined && value !== null && typeof value !== 'object';
+}
+
+function show(value: unknown): string {
+  const json = JSON.stringify(value) ?? 'undefined';
+  return json.length > 60 ? json.slice(0, 57) + '...' : json;
+}
+
+/**
+ * Follows a Medplum path (`Observation.value[x].value`, `Patient.name.family`) through the resource: choice
+ * elements become `value.ofType(Quantity)`, and a repeating element with a single item gets its `[0]`.
+ */
+export function locate(resource: Resource, path: string | undefined): { expression: string; value: unknown } {
+  const [first, ...segments] = (path ?? resource.resourceType ?? 'Resource').split('.');
+  // Medplum names some warnings by bare property (`valueBoolean`): anchor them at the resource.
+  const parts = first === resource.resourceType || !resource.resourceType ? [first] : [resource.resourceType, first];
+  let current: unknown = parts.length === 1 ? resource : (resource as unknown as Record<string, unknown>)[first];
+  let lost = false;
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i];
+    const [, name, index] = /^(.*?)(?:\[(\d+)\])?$/.exec(segment) as RegExpExecArray;
+    if (lost || typeof current !== 'object' || current === null || Array.isArray(current)) {
+      parts.push(segment);
+      lost = true;
+      continue;
+    }
+    const object = current as Record<string, unknown>;
+    let key = name;
+    let part = name;
+    if (name.endsWith('[x]')) {
+      const base = name.slice(0, -3);
+      key = Object.keys(object).find((k) => k.startsWith(base) && /^[A-Z]/.test(k.slice(base.length))) ?? name;
+      const type = key.slice(base.length);
+      const primitive = type && isPrimitiveType(type[0].toLowerCase() + type.slice(1));
+      part = key === name ? base : `${base}.ofType(${primitive ? type[0].toLowerCase() + type.slice(1) : type})`;
+    }
+    current = object[key];
+    if (index !== undefined) {
+      part += `[${index}]`;
+      current = Array.isArray(current) ? current[Number(index)] : undefined;
+    } else if (Array.isArray(current) && current.length === 1 && i < segments.length - 1) {
+      part += '[0]';
+      current = current[0];
+    }
+    parts.push(part);
+  }
+  return { expression: parts.join('.'), value: lost ? undefined : current };
+}

@@ -1,0 +1,57 @@
+// Composition root: reads the configuration, opens the store and registers each module.
+// The list of modules below is the platform's table of contents.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { openDatabase, type Database } from './db/index.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createFhirCore, type FhirCore } from './fhir/core.ts';
+import { registerFhirApi } from './fhir/rest/index.ts';
+
+export interface Platform {
+  config: Config;
+  app: FastifyInstance;
+  db: Database;
+  fhir: FhirCore;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export async function createPlatform(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Platform> {
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    // An empty dataDir keeps the embedded database in memory (tests).
+    dataDir: config.databaseUrl ? undefined : config.dataDir || undefined,
+  });
+  const fhir = await createFhirCore(db, config, log);
+
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    bodyLimit: config.bodyLimit,
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: true,
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    // No query strings, bodies or headers: they may carry identifiers or credentials.
+    req.log.info({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.get('/health', async () => ({ status: 'ok', database: db.kind }));
+  await app.register(registerFhirApi, { prefix: '/fhir', fhir, config });
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    app,
+    db,
+    fhir,
+    log,
+    close() {
+      // Stop accepting requests, let the ones in flight finish (and their writes commit), then close the store.
+      closing ??= (async () => {
+        await app.close();
+        await db.close();
+      })();
+      return closing;
+    },
+  };
+}
