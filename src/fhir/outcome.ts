@@ -27,7 +27,8 @@ export const notFound = (msg: string) => new FhirError(404, msg, 'not-found');
 export const gone = (msg: string) => new FhirError(410, msg, 'deleted');
 export const conflict = (msg: string) => new FhirError(409, msg, 'conflict');
 export const preconditionFailed = (msg: string) => new FhirError(412, msg, 'conflict');
-export const notAllowed = (msg: string) => new FhirError(405, msg, 'not-supported');
+/** 405 with the Allow header RFC 9110 requires. */
+export const notAllowed = (msg: string, allow: string[]) => new FhirError(405, msg, 'not-supported', { Allow: allow.join(', ') });
 
 export function outcome(severity: OperationOutcomeIssue['severity'], code: IssueCode, diagnostics: string): OperationOutcome {
   return { resourceType: 'OperationOutcome', issue: [{ severity, code, diagnostics }] };

@@ -77,7 +77,7 @@ export async function readResource(tx: Queryable, type: string, id: string): Pro
 export async function readVersion(tx: Queryable, type: string, id: string, versionId: string): Promise<StoredResource> {
   assertType(type);
   const vid = Number(versionId);
-  if (!Number.isInteger(vid) || vid < 1 || !ID_RE.test(id)) throw notFound(`${type}/${id}/_history/${versionId} is not known`);
+  if (!Number.isInteger(vid) || vid < 1 || vid > 2 ** 31 - 1 || !ID_RE.test(id)) throw notFound(`${type}/${id}/_history/${versionId} is not known`);
   const { rows } = await tx.query<Row>(
     `SELECT id, version_id, last_updated, deleted, content FROM ${historyTable(type)} WHERE id = $1 AND version_id = $2`,
     [id, vid],

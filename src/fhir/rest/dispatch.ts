@@ -4,7 +4,7 @@ import type { Queryable } from '../../db/index.ts';
 import type { FhirCore } from '../core.ts';
 import { parseQuery } from '../core.ts';
 import { history } from '../history.ts';
-import { badRequest, FhirError, notAllowed, outcome } from '../outcome.ts';
+import { badRequest, FhirError, notAllowed, notFound, outcome } from '../outcome.ts';
 import type { StoredResource, WriteResult } from '../repository.ts';
 import type { QueryParams } from '../search/engine.ts';
 import { historyBundle, projectJson, searchBundle, type Projection } from './bundles.ts';
@@ -33,7 +33,7 @@ export async function dispatch(core: FhirCore, req: FhirRequest, tx?: Queryable)
   const [type, id, op, vid, ...extra] = segments;
   const m = req.method.toUpperCase();
   const base = `${core.config.baseUrl}/fhir`;
-  if (extra.length > 0 || !type) throw notAllowed(`${m} /${req.path} is not a FHIR interaction`);
+  if (extra.length > 0 || !type) throw notFound(`No FHIR endpoint at ${m} /fhir/${req.path}`);
   const hasQuery = Object.keys(req.query).length > 0;
 
   if (type === '_history' && !id && m === 'GET') return historyResponse(core, req, {}, tx);
@@ -48,15 +48,15 @@ export async function dispatch(core: FhirCore, req: FhirRequest, tx?: Queryable)
       case 'POST':
         return written(core, req, await core.create(req.body, { type, ifNoneExist: req.ifNoneExist }, tx));
       case 'PUT':
-        if (!hasQuery) throw notAllowed(`PUT /${type} needs an id (PUT /${type}/[id]) or search criteria (conditional update)`);
+        if (!hasQuery) throw notAllowed(`PUT /${type} needs an id (PUT /${type}/[id]) or search criteria (conditional update)`, ALLOW.type);
         return written(core, req, await core.conditionalUpdate(type, req.query, req.body, tx));
       case 'DELETE': {
-        if (!hasQuery) throw notAllowed(`DELETE /${type} needs an id (DELETE /${type}/[id]) or search criteria (conditional delete)`);
+        if (!hasQuery) throw notAllowed(`DELETE /${type} needs an id (DELETE /${type}/[id]) or search criteria (conditional delete)`, ALLOW.type);
         await core.conditionalDelete(type, req.query, tx);
         return { status: 204, headers: {} };
       }
     }
-    throw notAllowed(`${m} is not allowed on /${type}`);
+    throw notAllowed(`${m} is not allowed on /${type}`, ALLOW.type);
   }
 
   if (!op) {
@@ -76,7 +76,7 @@ export async function dispatch(core: FhirCore, req: FhirRequest, tx?: Queryable)
         return { status: 204, headers: deleted ? { ETag: `W/"${deleted.versionId}"` } : {} };
       }
     }
-    throw notAllowed(`${m} is not allowed on /${type}/${id}`);
+    throw notAllowed(`${m} is not allowed on /${type}/${id}`, ALLOW.instance);
   }
 
   if (op === '_history' && (m === 'GET' || m === 'HEAD')) {
@@ -89,8 +89,15 @@ export async function dispatch(core: FhirCore, req: FhirRequest, tx?: Queryable)
     const stored = await core.vread(type, id, vid, tx);
     return { status: 200, headers: resourceHeaders(base, stored), body: stored.json };
   }
-  throw notAllowed(`${m} /${req.path} is not supported`);
+  if (op !== '_history') throw notFound(`No FHIR endpoint at ${m} /fhir/${req.path}`);
+  throw notAllowed(`${m} is not allowed on a version (/${req.path})`, ALLOW.history);
 }
+
+const ALLOW = {
+  type: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+  instance: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'],
+  history: ['GET', 'HEAD'],
+};
 
 const etag = (s: { versionId: number }) => `W/"${s.versionId}"`;
 

@@ -19,8 +19,13 @@ export async function processBundle(core: FhirCore, body: unknown, prefer?: stri
   if (bundle.type !== 'batch' && bundle.type !== 'transaction') {
     throw badRequest(`Bundle.type must be batch or transaction, got "${bundle.type}"`, 'Bundle.type');
   }
+  if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) throw badRequest('Bundle.entry must be an array', 'Bundle.entry');
   const entries = bundle.entry ?? [];
   entries.forEach((e, i) => {
+    if (!e || typeof e !== 'object') throw badRequest(`Bundle.entry[${i}] must be an object`, `Bundle.entry[${i}]`);
+    if (e.resource !== undefined && (typeof e.resource !== 'object' || Array.isArray(e.resource))) {
+      throw badRequest(`Bundle.entry[${i}].resource must be a resource`, `Bundle.entry[${i}].resource`);
+    }
     const method = e.request?.method;
     if (!method || !e.request?.url || ORDER[method] === undefined) {
       throw badRequest(`Bundle.entry[${i}].request needs a method (GET, POST, PUT, PATCH, DELETE) and a url`, `Bundle.entry[${i}].request`);
@@ -64,6 +69,7 @@ async function batch(core: FhirCore, entries: BundleEntry[], prefer?: string): P
 
 async function transaction(core: FhirCore, entries: BundleEntry[], prefer?: string): Promise<FhirResponse[]> {
   return core.db.transaction(async (tx) => {
+    assertEachResourceOnce(entries);
     // 1. Every urn:uuid fullUrl of a POST gets its final reference before anything is written.
     const refs = new Map<string, string>();
     const existing = new Map<number, string>(); // conditional creates that matched: entry index → id
@@ -93,7 +99,7 @@ async function transaction(core: FhirCore, entries: BundleEntry[], prefer?: stri
         if (e.request!.method === 'POST' && e.resource) {
           const id = refs.get(`__entry${i}`) as string;
           out[i] = existing.has(i)
-            ? await dispatch(core, { method: 'GET', path: `${e.resource.resourceType}/${id}`, query: {} }, tx)
+            ? written(core, { method: 'POST', prefer }, { stored: await core.read(e.resource.resourceType, id, tx), created: false })
             : await createWithId(core, e.resource, id, tx, prefer);
         } else {
           out[i] = await run(core, e, tx, prefer);
@@ -107,6 +113,19 @@ async function transaction(core: FhirCore, entries: BundleEntry[], prefer?: stri
       }
     }
     return out;
+  });
+}
+
+/** The spec forbids a transaction to touch the same resource twice: its outcome would depend on order. */
+function assertEachResourceOnce(entries: BundleEntry[]): void {
+  const seen = new Map<string, number>();
+  entries.forEach((e, i) => {
+    const { method, url } = e.request!;
+    if (method === 'POST' || method === 'GET' || method === 'HEAD' || url!.includes('?')) return;
+    const key = url!.replace(/^\//, '').split('/').slice(0, 2).join('/');
+    const before = seen.get(key);
+    if (before !== undefined) throw badRequest(`Bundle.entry[${before}] and Bundle.entry[${i}] both write ${key}: a transaction may touch a resource once`);
+    seen.set(key, i);
   });
 }
 

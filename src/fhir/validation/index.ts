@@ -1,13 +1,13 @@
 // The validator the FHIR REST layer runs on every write: @medplum/core's structural validator against the R4
 // base type and the profiles a resource claims, plus the required-binding checks Medplum does not make.
-import { isResourceType, loadDataType, OperationOutcomeError, parseStructureDefinition, validateResource } from '@medplum/core';
+import { isResourceType, loadDataType, OperationOutcomeError, parseStructureDefinition, validateResource, validateTypedValue } from '@medplum/core';
 import type { InternalTypeSchema } from '@medplum/core';
 import type { CodeSystem, OperationOutcomeIssue, Resource, SearchParameter, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 import { loadBaseDefinitions } from '../definitions.ts';
 import { BindingChecker } from './bindings.ts';
 import { describeIssue } from './issues.ts';
 import { readFhirPackage } from './package-reader.ts';
-import { prepareProfile } from './profiles.ts';
+import { prepareProfile, validationView } from './profiles.ts';
 import { stripVersion, Terminology } from './terminology.ts';
 
 export interface ValidationResult {
@@ -29,10 +29,14 @@ export interface FhirPackage {
 
 interface Profile {
   definition: StructureDefinition;
+  /** The Medplum type name of its validation view. */
+  viewType: string;
   bindings: BindingChecker;
 }
 
 const BASE_URL = 'http://hl7.org/fhir/StructureDefinition/';
+/** Medplum registers a StructureDefinition as a type of its own when its `type` is a URL. */
+const VIEW_PREFIX = 'https://socle.invalid/validation-view/';
 
 export class Validator {
   /** The packages loaded, each with its SearchParameters so the search engine can register them. */
@@ -127,7 +131,7 @@ export class Validator {
       } else if (profile.definition.type !== type) {
         add(result.profile, { severity: 'error', code: 'invalid', diagnostics: `Profile ${canonical} constrains ${profile.definition.type}, not ${type}`, expression: [at] });
       } else {
-        for (const issue of runMedplum(resource, profile.definition)) add(isBlocking(issue) ? result.profile : result.warnings, issue);
+        for (const issue of runMedplum(resource, profile)) add(isBlocking(issue) ? result.profile : result.warnings, issue);
         for (const issue of profile.bindings.check(resource)) add(result.profile, issue);
       }
     });
@@ -144,28 +148,30 @@ function isLoadable(sd: StructureDefinition): boolean {
 function loadProfile(sd: StructureDefinition, terminology: Terminology, profiles: Map<string, Profile>, notes: string[]): string | undefined {
   if (!sd.snapshot?.element?.length) return 'it has no snapshot (Medplum validates against snapshots only)';
   const { profile, notes: losses } = prepareProfile(sd);
+  const url = sd.url as string;
+  const viewType = `${VIEW_PREFIX}${url}|${sd.version ?? ''}`;
   let schema: InternalTypeSchema;
   try {
     schema = parseStructureDefinition(profile);
+    loadDataType(validationView(profile, viewType));
     loadDataType(profile);
   } catch (err) {
     return `Medplum cannot parse it (${(err as Error).message})`;
   }
-  const url = sd.url as string;
   notes.push(...losses.map((loss) => `${url}: ${loss}`));
-  const loaded: Profile = { definition: profile, bindings: new BindingChecker(terminology, schema) };
+  const loaded: Profile = { definition: profile, viewType, bindings: new BindingChecker(terminology, schema) };
   profiles.set(url, loaded);
   if (sd.version) profiles.set(`${url}|${sd.version}`, loaded);
   return undefined;
 }
 
-function runMedplum(resource: Resource, profile?: StructureDefinition): OperationOutcomeIssue[] {
+function runMedplum(resource: Resource, profile?: Profile): OperationOutcomeIssue[] {
   let issues: OperationOutcomeIssue[];
   try {
-    issues = validateResource(resource, profile ? { profile } : undefined);
+    issues = profile ? validateTypedValue({ type: profile.viewType, value: resource }) : validateResource(resource);
   } catch (err) {
     if (!(err instanceof OperationOutcomeError)) {
-      const against = profile ? `profile ${profile.url}` : `the R4 definition of ${resource.resourceType}`;
+      const against = profile ? `profile ${profile.definition.url}` : `the R4 definition of ${resource.resourceType}`;
       return [{ severity: 'error', code: 'exception', diagnostics: `Could not validate against ${against}: ${(err as Error).message}`, expression: [resource.resourceType] }];
     }
     issues = err.outcome.issue ?? [];
