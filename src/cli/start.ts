@@ -1,5 +1,4 @@
 import { loadConfig } from '../config.ts';
-import { createPlatform } from '../server.ts';
 import type { Command } from './index.ts';
 
 export const startCommand: Command = {
@@ -7,6 +6,8 @@ export const startCommand: Command = {
   summary: 'Start the platform (HTTP on PORT, embedded database in SOCLE_DATA_DIR unless DATABASE_URL is set)',
   usage: 'socle start',
   async run() {
+    // Imported here so that other commands do not load the server.
+    const { createPlatform } = await import('../server.ts');
     const config = loadConfig();
     const platform = await createPlatform(config);
     await platform.app.listen({ port: config.port, host: config.host });
