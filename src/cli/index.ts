@@ -1,6 +1,7 @@
 // The `socle` command. Each command is one module exporting a Command; `socle --help` lists them.
 import { startCommand } from './start.ts';
 import { insCommand } from './ins.ts';
+import { reindexCommand } from './reindex.ts';
 
 export interface Command {
   name: string;
@@ -9,7 +10,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const commands: Command[] = [startCommand, insCommand];
+const commands: Command[] = [startCommand, reindexCommand, insCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -10,6 +10,11 @@ export const startCommand: Command = {
     const { createPlatform } = await import('../server.ts');
     const config = loadConfig();
     const platform = await createPlatform(config);
+    if (config.demo) {
+      const { seedDemo } = await import('../demo/seed.ts');
+      const loaded = await seedDemo(platform.fhir);
+      if (loaded) platform.log.info({ loaded }, 'demo data loaded (SOCLE_DEMO=false to start empty)');
+    }
     await platform.app.listen({ port: config.port, host: config.host });
     platform.log.info({ url: config.baseUrl, database: platform.db.kind }, 'Socle is listening');
     await new Promise<void>((resolve) => {

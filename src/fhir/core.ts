@@ -17,7 +17,10 @@ import {
   type StoredResource,
   type WriteResult,
 } from './repository.ts';
+import { OperationRegistry } from './operations.ts';
+import { reindexOperation } from './reindex.ts';
 import { ensureResourceTables } from './schema.ts';
+import { activateSearchParameter, registerStoredSearchParameters } from './search/custom.ts';
 import { search, type QueryParams, type SearchResult } from './search/engine.ts';
 import { Validator } from './validation/index.ts';
 
@@ -25,9 +28,11 @@ export interface FhirCore {
   readonly db: Database;
   readonly config: Config;
   readonly validator: Validator;
+  readonly operations: OperationRegistry;
   read(type: string, id: string, tx?: Queryable): Promise<StoredResource>;
   vread(type: string, id: string, versionId: string, tx?: Queryable): Promise<StoredResource>;
-  create(resource: unknown, options?: { ifNoneExist?: string; type?: string }, tx?: Queryable): Promise<WriteResult>;
+  /** assignedId: the id a transaction chose for a urn:uuid entry (clients' ids are ignored). */
+  create(resource: unknown, options?: { ifNoneExist?: string; type?: string; assignedId?: string }, tx?: Queryable): Promise<WriteResult>;
   update(type: string, id: string, resource: unknown, options?: { ifMatch?: number }, tx?: Queryable): Promise<WriteResult>;
   conditionalUpdate(type: string, query: QueryParams, resource: unknown, tx?: Queryable): Promise<WriteResult>;
   patch(type: string, id: string, operations: unknown, options?: { ifMatch?: number }, tx?: Queryable): Promise<WriteResult>;
@@ -76,17 +81,22 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
     return result.matches.map((m) => m.id);
   }
 
+  const operations = new OperationRegistry();
+  operations.register(reindexOperation);
+  await registerStoredSearchParameters(db);
+
   const core: FhirCore = {
     db,
     config,
     validator,
+    operations,
     read: (type, id, tx) => readResource(tx ?? db, type, id),
     vread: (type, id, versionId, tx) => readVersion(tx ?? db, type, id, versionId),
 
     async create(body, options = {}, tx) {
       const resource = asResource(body, options.type);
       const { id: _ignored, ...rest } = resource;
-      const fresh = rest as Resource;
+      const fresh = (options.assignedId ? { ...rest, id: options.assignedId } : rest) as Resource;
       validate(fresh);
       return inTx(tx, async (q) => {
         if (options.ifNoneExist) {
@@ -94,7 +104,7 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
           if (ids.length > 1) throw preconditionFailed(`If-None-Exist matches ${ids.length}+ ${fresh.resourceType} resources: the criteria must be more selective`);
           if (ids.length === 1) return { stored: await readResource(q, fresh.resourceType, ids[0]), created: false };
         }
-        return writeResource(q, fresh, { method: 'POST', mustBeNew: true });
+        return written(await writeResource(q, fresh, { method: 'POST', mustBeNew: true }));
       });
     },
 
@@ -106,7 +116,7 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
       }
       assertId(id);
       validate(resource);
-      return inTx(tx, (q) => writeResource(q, resource, { method: 'PUT', ifMatch: options.ifMatch, allowCreate: config.allowCreateOnUpdate }));
+      return inTx(tx, async (q) => written(await writeResource(q, resource, { method: 'PUT', ifMatch: options.ifMatch, allowCreate: config.allowCreateOnUpdate })));
     },
 
     async conditionalUpdate(type, query, body, tx) {
@@ -119,10 +129,10 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
           if (resource.id && resource.id !== ids[0]) throw badRequest(`The id in the body (${resource.id}) differs from the matching resource ${type}/${ids[0]}`, 'id');
           const target = { ...resource, id: ids[0] };
           validate(target);
-          return writeResource(q, target, { method: 'PUT' });
+          return written(await writeResource(q, target, { method: 'PUT' }));
         }
         validate(resource);
-        return writeResource(q, resource, { method: resource.id ? 'PUT' : 'POST', allowCreate: true });
+        return written(await writeResource(q, resource, { method: resource.id ? 'PUT' : 'POST', allowCreate: true }));
       });
     },
 
@@ -141,7 +151,7 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
         }
         if (patched.resourceType !== type || patched.id !== id) throw new FhirError(422, 'A patch cannot change resourceType or id', 'invalid');
         validate(patched);
-        return writeResource(q, patched, { method: 'PATCH', ifMatch: options.ifMatch ?? current.versionId });
+        return written(await writeResource(q, patched, { method: 'PATCH', ifMatch: options.ifMatch ?? current.versionId }));
       });
     },
 
@@ -162,6 +172,12 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
     validate,
   };
   return core;
+}
+
+/** A SearchParameter written through the API becomes searchable at once (existing data: $reindex). */
+function written(result: WriteResult): WriteResult {
+  if (result.stored.resourceType === 'SearchParameter') activateSearchParameter(JSON.parse(result.stored.json));
+  return result;
 }
 
 /** "identifier=a|b&name=x" → query params, repeated keys as arrays. */

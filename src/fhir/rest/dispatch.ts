@@ -5,7 +5,8 @@ import type { FhirCore } from '../core.ts';
 import { parseQuery } from '../core.ts';
 import { history } from '../history.ts';
 import { badRequest, FhirError, notAllowed, notFound, outcome } from '../outcome.ts';
-import type { StoredResource, WriteResult } from '../repository.ts';
+import { assertType, type StoredResource, type WriteResult } from '../repository.ts';
+import { OperationParams } from '../operations.ts';
 import type { QueryParams } from '../search/engine.ts';
 import { historyBundle, projectJson, searchBundle, type Projection } from './bundles.ts';
 
@@ -30,8 +31,10 @@ export interface FhirResponse {
 
 export async function dispatch(core: FhirCore, req: FhirRequest, tx?: Queryable): Promise<FhirResponse> {
   const segments = req.path.split('/').filter(Boolean);
-  const [type, id, op, vid, ...extra] = segments;
   const m = req.method.toUpperCase();
+  const last = segments[segments.length - 1] ?? '';
+  if (last.startsWith('$') && segments.length <= 3) return operationResponse(core, req, segments, tx);
+  const [type, id, op, vid, ...extra] = segments;
   const base = `${core.config.baseUrl}/fhir`;
   if (extra.length > 0 || !type) throw notFound(`No FHIR endpoint at ${m} /fhir/${req.path}`);
   const hasQuery = Object.keys(req.query).length > 0;
@@ -91,6 +94,30 @@ export async function dispatch(core: FhirCore, req: FhirRequest, tx?: Queryable)
   }
   if (op !== '_history') throw notFound(`No FHIR endpoint at ${m} /fhir/${req.path}`);
   throw notAllowed(`${m} is not allowed on a version (/${req.path})`, ALLOW.history);
+}
+
+async function operationResponse(core: FhirCore, req: FhirRequest, segments: string[], tx?: Queryable): Promise<FhirResponse> {
+  const name = segments[segments.length - 1].slice(1);
+  const level = (['system', 'type', 'instance'] as const)[segments.length - 1];
+  const [type, id] = segments;
+  if (type && level !== 'system') assertType(type);
+  const op = core.operations.find(name, level, level === 'system' ? undefined : type);
+  const m = req.method.toUpperCase();
+  if (m !== 'POST' && (m !== 'GET' || op.affectsState)) {
+    throw notAllowed(`$${name} is invoked with ${op.affectsState ? 'POST' : 'GET or POST'}`, op.affectsState ? ['POST'] : ['GET', 'POST']);
+  }
+  const result = await op.handler({
+    core,
+    method: m,
+    level,
+    type: level === 'system' ? undefined : type,
+    id: level === 'instance' ? id : undefined,
+    params: OperationParams.from(req.query, req.body),
+    body: req.body,
+    tx,
+  });
+  const { status = 200, resource, headers = {} } = 'resourceType' in result ? { resource: result } : result;
+  return { status, headers, body: JSON.stringify(resource) };
 }
 
 const ALLOW = {

@@ -49,7 +49,7 @@ export async function registerFhirApi(app: FastifyInstance, opts: { fhir: FhirCo
       ifNoneMatch: header(req, 'if-none-match'),
       prefer: header(req, 'prefer'),
     };
-    if (['POST', 'PUT', 'PATCH'].includes(req.method) && req.body === undefined && !r.path.endsWith('_search')) {
+    if (['POST', 'PUT', 'PATCH'].includes(req.method) && req.body === undefined && !r.path.endsWith('_search') && !r.path.includes('$')) {
       throw badRequest(`${req.method} needs a body`);
     }
     if (req.method === 'PATCH' && !String(req.headers['content-type']).startsWith('application/json-patch+json')) {

@@ -5,7 +5,6 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/index.ts';
 import type { FhirCore } from '../core.ts';
 import { badRequest, FhirError } from '../outcome.ts';
-import { writeResource } from '../repository.ts';
 import { dispatch, splitUrl, written, type FhirResponse } from './dispatch.ts';
 
 /** Processing order required by the spec: DELETE, POST, PUT/PATCH, then reads. */
@@ -100,7 +99,7 @@ async function transaction(core: FhirCore, entries: BundleEntry[], prefer?: stri
           const id = refs.get(`__entry${i}`) as string;
           out[i] = existing.has(i)
             ? written(core, { method: 'POST', prefer }, { stored: await core.read(e.resource.resourceType, id, tx), created: false })
-            : await createWithId(core, e.resource, id, tx, prefer);
+            : written(core, { method: 'POST', prefer }, await core.create(e.resource, { assignedId: id }, tx));
         } else {
           out[i] = await run(core, e, tx, prefer);
         }
@@ -127,13 +126,6 @@ function assertEachResourceOnce(entries: BundleEntry[]): void {
     if (before !== undefined) throw badRequest(`Bundle.entry[${before}] and Bundle.entry[${i}] both write ${key}: a transaction may touch a resource once`);
     seen.set(key, i);
   });
-}
-
-async function createWithId(core: FhirCore, resource: Resource, id: string, tx: Queryable, prefer?: string): Promise<FhirResponse> {
-  const fresh = { ...resource, id };
-  core.validate(fresh);
-  const result = await writeResource(tx, fresh, { method: 'POST', mustBeNew: true });
-  return written(core, { method: 'POST', prefer }, result);
 }
 
 function run(core: FhirCore, e: BundleEntry, tx: Queryable, prefer?: string): Promise<FhirResponse> {

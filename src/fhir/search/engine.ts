@@ -183,10 +183,9 @@ function decodeCursor(raw: string | undefined, keyCount: number): Cursor | undef
 
 /** _include and _revinclude, with :iterate applied until nothing new is found (at most 4 rounds). */
 async function includes(db: Queryable, type: string, matches: StoredResource[], query: QueryParams, warnings: string[]): Promise<StoredResource[]> {
-  const specs = [
-    ...Object.entries(query).filter(([k]) => k === '_include' || k === '_include:iterate').flatMap(([k, v]) => list(v).flatMap(splitValues).map((s) => ({ s, rev: false, iterate: k.endsWith('iterate') }))),
-    ...Object.entries(query).filter(([k]) => k === '_revinclude' || k === '_revinclude:iterate').flatMap(([k, v]) => list(v).flatMap(splitValues).map((s) => ({ s, rev: true, iterate: k.endsWith('iterate') }))),
-  ];
+  const specs = Object.entries(query)
+    .filter(([k]) => /^_(rev)?include(:iterate)?$/.test(k))
+    .flatMap(([k, v]) => list(v).flatMap(splitValues).map((s) => ({ s, rev: k.startsWith('_rev'), iterate: k.endsWith(':iterate') })));
   if (specs.length === 0 || matches.length === 0) return [];
   const seen = new Set(matches.map((m) => `${type}/${m.id}`));
   const included: StoredResource[] = [];
@@ -195,31 +194,13 @@ async function includes(db: Queryable, type: string, matches: StoredResource[], 
     const found: StoredResource[] = [];
     for (const { s, rev, iterate } of specs) {
       if (round > 0 && !iterate) continue;
-      const [source, param, target] = s.split(':');
-      if (!source || !param || !searchParametersOf(source)[param]) {
+      const [source, param, target] = s === '*' ? [type, '*'] : s.split(':');
+      const params = param === '*' ? referenceParams(source) : [param];
+      if (!source || !param || params.some((p) => !searchParametersOf(source)[p])) {
         if (round === 0) warnings.push(`Cannot ${rev ? '_revinclude' : '_include'} "${s}": unknown parameter`);
         continue;
       }
-      const byType = groupIds(frontier);
-      if (rev) {
-        for (const [t, ids] of byType) {
-          const { rows } = await db.query<{ resource_id: string }>(
-            `SELECT DISTINCT resource_id FROM sp_reference WHERE resource_type = $1 AND param = $2 AND target_type = $3 AND target_id = ANY($4::text[])`,
-            [source, param, t, ids],
-          );
-          found.push(...(await fetchAll(db, source, rows.map((r) => r.resource_id))));
-        }
-      } else {
-        const ids = byType.get(source);
-        if (!ids) continue;
-        const { rows } = await db.query<{ target_type: string; target_id: string }>(
-          `SELECT DISTINCT target_type, target_id FROM sp_reference WHERE resource_type = $1 AND param = $2 AND resource_id = ANY($3::text[]) AND target_id IS NOT NULL${target ? ' AND target_type = $4' : ''}`,
-          target ? [source, param, ids, target] : [source, param, ids],
-        );
-        for (const [t, tids] of groupBy(rows.map((r) => [r.target_type, r.target_id] as [string, string]))) {
-          found.push(...(await fetchAll(db, t, tids)));
-        }
-      }
+      for (const p of params) found.push(...(await includeOnce(db, frontier, source, p, target, rev)));
     }
     frontier = found.filter((r) => {
       const key = `${r.resourceType}/${r.id}`;
@@ -231,6 +212,37 @@ async function includes(db: Queryable, type: string, matches: StoredResource[], 
   }
   return included;
 }
+
+/** The resources one _include (targets of source.param) or _revinclude (sources pointing at the frontier) adds. */
+async function includeOnce(db: Queryable, frontier: StoredResource[], source: string, param: string, target: string | undefined, rev: boolean): Promise<StoredResource[]> {
+  const byType = groupIds(frontier);
+  const found: StoredResource[] = [];
+  if (rev) {
+    for (const [t, ids] of byType) {
+      const { rows } = await db.query<{ resource_id: string }>(
+        `SELECT DISTINCT resource_id FROM sp_reference WHERE resource_type = $1 AND param = $2 AND target_type = $3 AND target_id = ANY($4::text[])`,
+        [source, param, t, ids],
+      );
+      found.push(...(await fetchAll(db, source, rows.map((r) => r.resource_id))));
+    }
+    return found;
+  }
+  const ids = byType.get(source);
+  if (!ids) return found;
+  const { rows } = await db.query<{ target_type: string; target_id: string }>(
+    `SELECT DISTINCT target_type, target_id FROM sp_reference WHERE resource_type = $1 AND param = $2 AND resource_id = ANY($3::text[]) AND target_id IS NOT NULL${target ? ' AND target_type = $4' : ''}`,
+    target ? [source, param, ids, target] : [source, param, ids],
+  );
+  for (const [t, tids] of groupBy(rows.map((r) => [r.target_type, r.target_id] as [string, string]))) {
+    found.push(...(await fetchAll(db, t, tids)));
+  }
+  return found;
+}
+
+const referenceParams = (type: string) =>
+  Object.entries(searchParametersOf(type))
+    .filter(([, sp]) => sp.type === 'reference')
+    .map(([code]) => code);
 
 function groupIds(resources: StoredResource[]): Map<string, string[]> {
   return groupBy(resources.map((r) => [r.resourceType, r.id] as [string, string]));

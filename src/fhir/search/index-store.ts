@@ -5,7 +5,7 @@ import type { IndexKind, IndexRows } from './indexer.ts';
 const TABLES: Record<IndexKind, { table: string; columns: [string, string][]; values: (r: any) => unknown[] }> = {
   string: { table: 'sp_string', columns: [['norm', 'text'], ['exact', 'text']], values: (r) => [r.norm, r.exact] },
   token: { table: 'sp_token', columns: [['system', 'text'], ['code', 'text'], ['display', 'text']], values: (r) => [r.system, r.code, r.display] },
-  date: { table: 'sp_date', columns: [['low', 'timestamptz'], ['high', 'timestamptz']], values: (r) => [r.low.toISOString(), r.high.toISOString()] },
+  date: { table: 'sp_date', columns: [['low', 'timestamptz'], ['high', 'timestamptz']], values: (r) => [timestamp(r.low), timestamp(r.high)] },
   number: { table: 'sp_number', columns: [['value', 'numeric']], values: (r) => [r.value] },
   quantity: {
     table: 'sp_quantity',
@@ -19,6 +19,9 @@ const TABLES: Record<IndexKind, { table: string; columns: [string, string][]; va
     values: (r) => [r.targetType, r.targetId, r.targetUrl],
   },
 };
+
+/** Open period bounds are the extreme JS dates; PostgreSQL spells them ±infinity. */
+const timestamp = (d: Date) => (d.getTime() >= 8.64e15 ? 'infinity' : d.getTime() <= -8.64e15 ? '-infinity' : d.toISOString());
 
 export const INDEX_TABLES = Object.values(TABLES).map((t) => t.table);
 

