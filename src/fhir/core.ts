@@ -38,7 +38,8 @@ export interface FhirCore {
   patch(type: string, id: string, operations: unknown, options?: { ifMatch?: number }, tx?: Queryable): Promise<WriteResult>;
   delete(type: string, id: string, options?: { ifMatch?: number }, tx?: Queryable): Promise<StoredResource | undefined>;
   conditionalDelete(type: string, query: QueryParams, tx?: Queryable): Promise<number>;
-  search(type: string, query: QueryParams, options?: { strict?: boolean }, tx?: Queryable): Promise<SearchResult>;
+  /** Several types: a system search (_type). */
+  search(type: string | string[], query: QueryParams, options?: { strict?: boolean }, tx?: Queryable): Promise<SearchResult>;
   /** Ids of the resources matching a conditional query ("identifier=x|y"). */
   matchIds(type: string, query: QueryParams, tx?: Queryable): Promise<string[]>;
   validate(resource: Resource): void;

@@ -5,6 +5,7 @@ import type { FhirCore } from '../core.ts';
 import { parseQuery } from '../core.ts';
 import { history } from '../history.ts';
 import { badRequest, FhirError, notAllowed, notFound, outcome } from '../outcome.ts';
+import { storedResourceTypes } from '../definitions.ts';
 import { assertType, type StoredResource, type WriteResult } from '../repository.ts';
 import { OperationParams } from '../operations.ts';
 import type { QueryParams } from '../search/engine.ts';
@@ -35,6 +36,7 @@ export async function dispatch(core: FhirCore, req: FhirRequest, tx?: Queryable)
   const last = segments[segments.length - 1] ?? '';
   if (last.startsWith('$') && segments.length <= 3) return operationResponse(core, req, segments, tx);
   const [type, id, op, vid, ...extra] = segments;
+  if (!type && (m === 'GET' || m === 'HEAD')) return systemSearch(core, req, tx);
   const base = `${core.config.baseUrl}/fhir`;
   if (extra.length > 0 || !type) throw notFound(`No FHIR endpoint at ${m} /fhir/${req.path}`);
   const hasQuery = Object.keys(req.query).length > 0;
@@ -67,7 +69,7 @@ export async function dispatch(core: FhirCore, req: FhirRequest, tx?: Queryable)
       case 'GET':
       case 'HEAD': {
         const stored = await core.read(type, id, tx);
-        if (req.ifNoneMatch && req.ifNoneMatch === etag(stored)) return { status: 304, headers: resourceHeaders(base, stored) };
+        if (req.ifNoneMatch && etagMatches(req.ifNoneMatch, stored.versionId)) return { status: 304, headers: resourceHeaders(base, stored) };
         return { status: 200, headers: resourceHeaders(base, stored), body: project(stored, req.query) };
       }
       case 'PUT':
@@ -128,6 +130,14 @@ const ALLOW = {
 
 const etag = (s: { versionId: number }) => `W/"${s.versionId}"`;
 
+/** If-None-Match: a list of entity tags or *, compared weakly (RFC 9110 §13.1.2). */
+function etagMatches(header: string, versionId: number): boolean {
+  return header.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === '*' || tag.replace(/^W\//, '') === `"${versionId}"`;
+  });
+}
+
 /** If-Match: W/"3" (or "3", or 3) → 3. */
 export function parseEtag(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -178,6 +188,15 @@ async function searchResponse(core: FhirCore, type: string, query: QueryParams, 
   return { status: 200, headers: {}, body: searchBundle(core.config.baseUrl, self, result, projectionOf(query)) };
 }
 
+/** GET /fhir?_type=Patient,Practitioner&…: the parameters must apply to every type named. */
+async function systemSearch(core: FhirCore, req: FhirRequest, tx?: Queryable): Promise<FhirResponse> {
+  const { _type, ...query } = req.query;
+  const types = _type === undefined ? [...storedResourceTypes()] : [...new Set((Array.isArray(_type) ? _type : [_type]).flatMap((t) => t.split(',')).map((t) => t.trim()))];
+  const strict = /handling=strict/.test(req.prefer ?? '');
+  const result = await core.search(types, query, { strict }, tx);
+  return { status: 200, headers: {}, body: searchBundle(core.config.baseUrl, selfUrl(core, '', req.query), result, projectionOf(query)) };
+}
+
 async function historyResponse(core: FhirCore, req: FhirRequest, scope: { type?: string; id?: string }, tx?: Queryable): Promise<FhirResponse> {
   const count = req.query._count === undefined ? core.config.searchDefaultCount : Number(req.query._count);
   if (!Number.isInteger(count) || count < 0) throw badRequest(`_count must be a non-negative integer, got "${req.query._count}"`);
@@ -196,7 +215,7 @@ function selfUrl(core: FhirCore, path: string, query: QueryParams): string {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) qs.append(k, one);
   const s = qs.toString();
-  return `${core.config.baseUrl}/fhir/${path}${s ? `?${s}` : ''}`;
+  return `${core.config.baseUrl}/fhir${path ? `/${path}` : ''}${s ? `?${s}` : ''}`;
 }
 
 /** A Bundle entry's request.url: "Patient?identifier=x" → path and query. */

@@ -41,7 +41,7 @@ export async function registerFhirApi(app: FastifyInstance, opts: { fhir: FhirCo
     const params = req.params as { '*': string };
     const r: FhirRequest = {
       method: req.method,
-      path: params['*'],
+      path: params['*'] ?? '',
       query: req.query as FhirRequest['query'],
       body: req.body,
       ifMatch: header(req, 'if-match'),
@@ -61,6 +61,7 @@ export async function registerFhirApi(app: FastifyInstance, opts: { fhir: FhirCo
     return reply.type(FHIR_JSON).send(res.body);
   };
   app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/*', handler, exposeHeadRoute: false });
+  app.route({ method: ['GET', 'HEAD'], url: '/', handler, exposeHeadRoute: false });
 }
 
 function header(req: FastifyRequest, name: string): string | undefined {

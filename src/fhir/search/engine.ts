@@ -45,65 +45,90 @@ interface Cursor {
 
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
-export async function search(db: Queryable, type: string, query: QueryParams, options: SearchOptions): Promise<SearchResult> {
-  assertType(type);
-  const warnings: string[] = [];
+/**
+ * Searches one type, or several (system search with _type): each type is one SELECT with its own
+ * predicates and sort expressions, the branches are joined with UNION ALL and cut by one keyset.
+ */
+export async function search(db: Queryable, typeOrTypes: string | string[], query: QueryParams, options: SearchOptions): Promise<SearchResult> {
+  const types = Array.isArray(typeOrTypes) ? typeOrTypes : [typeOrTypes];
+  types.forEach(assertType);
+  const warnings = new Set<string>();
   const sql = new Sql();
-  const ctx: PredicateContext = { sql, baseUrl: options.baseUrl, warn: (m) => warnings.push(m) };
-  const where = ['NOT r.deleted'];
-  for (const [key, value] of Object.entries(query)) {
-    if (RESULT_PARAMS.has(key.split(':')[0]) || value === undefined) continue;
-    for (const raw of list(value)) {
-      const cond = predicate(ctx, type, 'r.id', key, raw);
-      if (cond) where.push(cond);
-      else if (options.strict) throw badRequest(`Unknown search parameter "${key}" for ${type}`);
-      else warnings.push(`Unknown search parameter "${key}" for ${type}: it was ignored`);
-    }
-  }
+  const ctx: PredicateContext = { sql, baseUrl: options.baseUrl, warn: (m) => warnings.add(m) };
+  const filters = types.map((type) => ({ type, where: filterOf(ctx, type, query, options.strict ?? false, warnings) }));
 
-  const summary = first(query._summary);
-  const countOnly = summary === 'count';
+  const countOnly = first(query._summary) === 'count';
   const count = countOnly ? 0 : pageSize(first(query._count), options);
   const totalMode = first(query._total) ?? 'accurate';
   if (!['none', 'estimate', 'accurate'].includes(totalMode)) throw badRequest(`_total must be none, estimate or accurate, got "${totalMode}"`);
 
   let total: number | undefined;
   if (totalMode !== 'none' || countOnly) {
-    const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${currentTable(type)} r WHERE ${where.join(' AND ')}`, sql.params);
-    total = r.rows[0].n;
+    const scans = filters.map((f) => `SELECT 1 FROM ${currentTable(f.type)} r WHERE ${f.where.join(' AND ')}`).join(' UNION ALL ');
+    total = totalMode === 'estimate' && !countOnly ? await estimate(db, scans, sql.params) : (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${scans}) x`, sql.params)).rows[0].n;
   }
-  if (count === 0) return { matches: [], included: [], total, warnings, countOnly };
-
-  const keys = sortKeys(sql, type, first(query._sort), warnings);
-  const cursor = decodeCursor(first(query._cursor), keys.length);
-  const backwards = cursor?.dir === 'prev';
-  const pageWhere = [...where];
-  if (cursor) pageWhere.push(keyset(sql, keys, cursor.values, backwards));
-  const order = keys.map((k, i) => `s${i} ${k.desc !== backwards ? 'DESC' : 'ASC'}`).join(', ');
-  const { rows } = await db.query<{ id: string; version_id: number; last_updated: Date; content: string } & Record<string, unknown>>(
-    `SELECT r.id, r.version_id, r.last_updated, r.content, ${keys.map((k, i) => `COALESCE(${k.expr}, ${k.sentinel}) AS s${i}`).join(', ')}
-     FROM ${currentTable(type)} r WHERE ${pageWhere.join(' AND ')} ORDER BY ${order} LIMIT ${count + 1}`,
-    sql.params,
-  );
-  const more = rows.length > count;
-  const page = rows.slice(0, count);
-  if (backwards) page.reverse();
-  const valuesOf = (row: Record<string, unknown>) => keys.map((_, i) => serialise(row[`s${i}`]));
-  const matches = page.map((r) => ({
-    resourceType: type,
-    id: r.id,
-    versionId: r.version_id,
-    lastUpdated: r.last_updated.toISOString(),
-    deleted: false,
-    json: r.content,
-  }));
-  const hasNext = backwards ? true : more;
-  const hasPrev = backwards ? more : cursor !== undefined;
-  const result: SearchResult = { matches, included: [], total, warnings, countOnly };
-  if (page.length > 0 && hasNext) result.next = encodeCursor({ dir: 'next', values: valuesOf(page[page.length - 1]) });
-  if (page.length > 0 && hasPrev) result.previous = encodeCursor({ dir: 'prev', values: valuesOf(page[0]) });
-  result.included = await includes(db, type, matches, query, warnings);
+  const result: SearchResult = { matches: [], included: [], total, warnings: [], countOnly };
+  if (count > 0) {
+    const cursor = decodeCursor(first(query._cursor));
+    const backwards = cursor?.dir === 'prev';
+    let keysOfFirst: SortKey[] = [];
+    const branches = filters.map(({ type, where }) => {
+      const keys = sortKeys(sql, type, first(query._sort), warnings);
+      keysOfFirst = keys;
+      if (cursor && cursor.values.length !== keys.length) throw badRequest(INVALID_CURSOR);
+      const pageWhere = cursor ? [...where, keyset(sql, keys, cursor.values, backwards)] : where;
+      return `SELECT r.id, r.version_id, r.last_updated, r.content, ${keys.map((k, i) => `COALESCE(${k.expr}, ${k.sentinel}) AS s${i}`).join(', ')}
+        FROM ${currentTable(type)} r WHERE ${pageWhere.join(' AND ')}`;
+    });
+    const order = keysOfFirst.map((k, i) => `s${i} ${k.desc !== backwards ? 'DESC' : 'ASC'}`).join(', ');
+    const { rows } = await db.query<{ id: string; version_id: number; last_updated: Date; content: string } & Record<string, unknown>>(
+      `${branches.length === 1 ? branches[0] : branches.map((b) => `(${b})`).join(' UNION ALL ')} ORDER BY ${order} LIMIT ${count + 1}`,
+      sql.params,
+    );
+    const more = rows.length > count;
+    const page = rows.slice(0, count);
+    if (backwards) page.reverse();
+    const valuesOf = (row: Record<string, unknown>) => keysOfFirst.map((_, i) => serialise(row[`s${i}`]));
+    const typeCol = keysOfFirst.length - 2; // the type key sits just before the id
+    result.matches = page.map((r) => ({
+      resourceType: r[`s${typeCol}`] as string,
+      id: r.id,
+      versionId: r.version_id,
+      lastUpdated: r.last_updated.toISOString(),
+      deleted: false,
+      json: r.content,
+    }));
+    const hasNext = backwards || more;
+    const hasPrev = backwards ? more : cursor !== undefined;
+    if (page.length > 0 && hasNext) result.next = encodeCursor({ dir: 'next', values: valuesOf(page[page.length - 1]) });
+    if (page.length > 0 && hasPrev) result.previous = encodeCursor({ dir: 'prev', values: valuesOf(page[0]) });
+    result.included = await includes(db, result.matches, query, warnings);
+  }
+  result.warnings = [...warnings];
   return result;
+}
+
+/** The WHERE conditions of one type: its filters, AND-ed; unknown parameters warn (or fail when strict). */
+function filterOf(ctx: PredicateContext, type: string, query: QueryParams, strict: boolean, warnings: Set<string>): string[] {
+  const where = ['NOT r.deleted'];
+  for (const [key, value] of Object.entries(query)) {
+    if (RESULT_PARAMS.has(key.split(':')[0]) || value === undefined) continue;
+    for (const raw of list(value)) {
+      const cond = predicate(ctx, type, 'r.id', key, raw);
+      if (cond) where.push(cond);
+      else if (strict) throw badRequest(`Unknown search parameter "${key}" for ${type}`);
+      else warnings.add(`Unknown search parameter "${key}" for ${type}: it was ignored`);
+    }
+  }
+  return where;
+}
+
+/** _total=estimate: the planner's row estimate, which costs no scan. */
+async function estimate(db: Queryable, scans: string, params: unknown[]): Promise<number> {
+  const { rows } = await db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${scans}`, params);
+  const plan = rows[0]['QUERY PLAN'];
+  const parsed = (typeof plan === 'string' ? JSON.parse(plan) : plan) as { Plan: { 'Plan Rows': number } }[];
+  return Math.round(parsed[0].Plan['Plan Rows']);
 }
 
 const first = (v: string | string[] | undefined) => list(v)[0];
@@ -126,7 +151,7 @@ const SENTINEL_BY_KIND: Record<string, string> = {
 };
 
 /** Sort keys, always ending with the id so the order is total and keyset paging exact. */
-function sortKeys(sql: Sql, type: string, raw: string | undefined, warnings: string[]): SortKey[] {
+function sortKeys(sql: Sql, type: string, raw: string | undefined, warnings: Set<string>): SortKey[] {
   const keys: SortKey[] = [];
   for (const item of raw ? raw.split(',') : []) {
     const desc = item.startsWith('-');
@@ -140,7 +165,7 @@ function sortKeys(sql: Sql, type: string, raw: string | undefined, warnings: str
     const columns: Record<string, string> = { string: 'norm', token: 'code', uri: 'value', reference: 'target_url', date: desc ? 'high' : 'low', number: 'value', quantity: 'value' };
     const column = columns[sp?.type ?? ''];
     if (!sp || !column) {
-      warnings.push(`Cannot sort by "${code}" on ${type}: it was ignored`);
+      warnings.add(`Cannot sort by "${code}" on ${type}: it was ignored`);
       continue;
     }
     keys.push({
@@ -150,6 +175,8 @@ function sortKeys(sql: Sql, type: string, raw: string | undefined, warnings: str
     });
   }
   const idDesc = raw?.split(',').includes('-_id') ?? false;
+  // The type, then the id, make the order total across the branches of a system search.
+  keys.push({ expr: `${sql.p(type)}::text`, desc: idDesc, sentinel: `''` });
   keys.push({ expr: 'r.id', desc: idDesc, sentinel: `''` });
   return keys;
 }
@@ -170,37 +197,42 @@ function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
-function decodeCursor(raw: string | undefined, keyCount: number): Cursor | undefined {
+const INVALID_CURSOR = 'The _cursor of this page link is not valid for this search (links must be used as returned)';
+
+function decodeCursor(raw: string | undefined): Cursor | undefined {
   if (!raw) return undefined;
   try {
     const c = JSON.parse(Buffer.from(raw, 'base64url').toString()) as Cursor;
-    if ((c.dir === 'next' || c.dir === 'prev') && Array.isArray(c.values) && c.values.length === keyCount) return c;
+    if ((c.dir === 'next' || c.dir === 'prev') && Array.isArray(c.values)) return c;
   } catch {
     // fall through
   }
-  throw badRequest('The _cursor of this page link is not valid for this search (links must be used as returned)');
+  throw badRequest(INVALID_CURSOR);
 }
 
 /** _include and _revinclude, with :iterate applied until nothing new is found (at most 4 rounds). */
-async function includes(db: Queryable, type: string, matches: StoredResource[], query: QueryParams, warnings: string[]): Promise<StoredResource[]> {
+async function includes(db: Queryable, matches: StoredResource[], query: QueryParams, warnings: Set<string>): Promise<StoredResource[]> {
   const specs = Object.entries(query)
     .filter(([k]) => /^_(rev)?include(:iterate)?$/.test(k))
     .flatMap(([k, v]) => list(v).flatMap(splitValues).map((s) => ({ s, rev: k.startsWith('_rev'), iterate: k.endsWith(':iterate') })));
   if (specs.length === 0 || matches.length === 0) return [];
-  const seen = new Set(matches.map((m) => `${type}/${m.id}`));
+  const seen = new Set(matches.map((m) => `${m.resourceType}/${m.id}`));
   const included: StoredResource[] = [];
   let frontier = matches;
   for (let round = 0; round < 4 && frontier.length > 0; round++) {
     const found: StoredResource[] = [];
     for (const { s, rev, iterate } of specs) {
       if (round > 0 && !iterate) continue;
-      const [source, param, target] = s === '*' ? [type, '*'] : s.split(':');
-      const params = param === '*' ? referenceParams(source) : [param];
-      if (!source || !param || params.some((p) => !searchParametersOf(source)[p])) {
-        if (round === 0) warnings.push(`Cannot ${rev ? '_revinclude' : '_include'} "${s}": unknown parameter`);
-        continue;
+      const [source, param, target] = s === '*' ? ['*', '*'] : s.split(':');
+      const sources = source === '*' ? [...new Set(frontier.map((r) => r.resourceType))] : [source];
+      for (const src of sources) {
+        const params = param === '*' ? referenceParams(src) : [param];
+        if (!src || !param || !isStoredResourceType(src) || params.some((p) => !searchParametersOf(src)[p])) {
+          if (round === 0) warnings.add(`Cannot ${rev ? '_revinclude' : '_include'} "${s}": unknown parameter`);
+          continue;
+        }
+        for (const p of params) found.push(...(await includeOnce(db, frontier, src, p, target, rev)));
       }
-      for (const p of params) found.push(...(await includeOnce(db, frontier, source, p, target, rev)));
     }
     frontier = found.filter((r) => {
       const key = `${r.resourceType}/${r.id}`;

@@ -1,10 +1,11 @@
 // The validator the FHIR REST layer runs on every write: @medplum/core's structural validator against the R4
 // base type and the profiles a resource claims, plus the required-binding checks Medplum does not make.
-import { isResourceType, loadDataType, OperationOutcomeError, parseStructureDefinition, validateResource, validateTypedValue } from '@medplum/core';
+import { isResourceType, loadDataType, OperationOutcomeError, tryGetProfile, validateResource, validateTypedValue } from '@medplum/core';
 import type { InternalTypeSchema } from '@medplum/core';
 import type { CodeSystem, OperationOutcomeIssue, Resource, SearchParameter, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 import { loadBaseDefinitions } from '../definitions.ts';
 import { BindingChecker } from './bindings.ts';
+import { isEmptyInvariantFailure } from './invariants.ts';
 import { describeIssue } from './issues.ts';
 import { readFhirPackage } from './package-reader.ts';
 import { prepareProfile, validationView } from './profiles.ts';
@@ -150,14 +151,13 @@ function loadProfile(sd: StructureDefinition, terminology: Terminology, profiles
   const { profile, notes: losses } = prepareProfile(sd);
   const url = sd.url as string;
   const viewType = `${VIEW_PREFIX}${url}|${sd.version ?? ''}`;
-  let schema: InternalTypeSchema;
   try {
-    schema = parseStructureDefinition(profile);
     loadDataType(validationView(profile, viewType));
     loadDataType(profile);
   } catch (err) {
     return `Medplum cannot parse it (${(err as Error).message})`;
   }
+  const schema = tryGetProfile(url) as InternalTypeSchema; // the parse just indexed (another version may follow)
   notes.push(...losses.map((loss) => `${url}: ${loss}`));
   const loaded: Profile = { definition: profile, viewType, bindings: new BindingChecker(terminology, schema) };
   profiles.set(url, loaded);
@@ -176,7 +176,7 @@ function runMedplum(resource: Resource, profile?: Profile): OperationOutcomeIssu
     }
     issues = err.outcome.issue ?? [];
   }
-  return issues.map((issue) => describeIssue(issue, resource, profile?.definition));
+  return issues.filter((issue) => !isEmptyInvariantFailure(issue, resource)).map((issue) => describeIssue(issue, resource, profile?.definition));
 }
 
 /** An invariant Medplum's FHIRPath engine cannot evaluate says nothing about the resource: a warning. */

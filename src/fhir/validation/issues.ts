@@ -47,23 +47,31 @@ function explain(text: string, at: string, value: unknown, data: string | undefi
   if ((match = /^Invalid (\w+) format$/.exec(text))) {
     return `${at}: ${show(value)} is not a valid FHIR ${match[1]}${FORMATS[match[1]] ? ` (expected ${FORMATS[match[1]]})` : ''}`;
   }
+  if (/^Invalid additional property/.test(text) && isEmpty(value)) return emptyMessage(at);
   if ((match = /^Invalid additional property "(.+)"$/.exec(text))) {
     return `${at}: unknown element "${match[1]}", not defined by FHIR R4 here (check its spelling and case, or carry the data in an extension)`;
   }
   if ((match = /^Invalid number of values: expected (.+), but found (\d+)$/.exec(text))) return `${at} has ${match[2]} value${match[2] === '1' ? '' : 's'}, but its cardinality is ${match[1]}`;
-  if ((match = /^Constraint (\S+) not met: (.*)$/.exec(text))) return `${at}: invariant ${match[1]} not met: ${match[2]}${fhirPathOf(data)}`;
+  if ((match = /^Constraint (\S+) not met: (.*)$/s.exec(text))) return `${at}: invariant ${match[1]} not met: ${match[2]}${fhirPathOf(data)}`;
   if (text === 'Missing required property') return `${at} is required (minimum cardinality 1) but missing`;
   if (text === 'Expected single value for property') return `${at} takes a single value, not a JSON array`;
   if (text === 'Expected array of values for property') return `${at} repeats: its value must be a JSON array`;
-  if (/^(Invalid empty|Invalid null|Invalid undefined|String must contain)/.test(text)) {
-    return `${at} is empty: FHIR JSON forbids null, blank strings and empty objects or arrays; omit the element instead`;
-  }
+  if (/^(Invalid empty|Invalid null|Invalid undefined|String must contain)/.test(text)) return emptyMessage(at);
   if (text === 'Value did not match expected pattern') return `${at}: ${show(value)} does not match the fixed value or pattern its definition requires`;
   if (text === 'Error evaluating invariant expression') return `${at}: an invariant could not be evaluated, so it was not checked${fhirPathOf(data)}`;
   if ((match = /^Incorrect number of values provided for slice '(.+)': expected (.+), but found (\d+)$/.exec(text))) {
     return `${at}: slice "${match[1]}" takes ${match[2]} values, found ${match[3]}`;
   }
   return `${at}: ${text}${isPrimitive(value) ? ` (value ${show(value)})` : ''}`;
+}
+
+function emptyMessage(at: string): string {
+  return `${at} is empty: FHIR JSON forbids null, blank strings and empty objects or arrays; omit the element instead`;
+}
+
+/** Medplum reads an empty value as absent, then calls the key unknown. */
+function isEmpty(value: unknown): boolean {
+  return value === '' || (typeof value === 'object' && value !== null && Object.keys(value).length === 0);
 }
 
 function fhirPathOf(data: string | undefined): string {
@@ -112,7 +120,8 @@ export function locate(resource: Resource, path: string | undefined): { expressi
       const primitive = type && isPrimitiveType(type[0].toLowerCase() + type.slice(1));
       part = key === name ? base : `${base}.ofType(${primitive ? type[0].toLowerCase() + type.slice(1) : type})`;
     }
-    current = object[key];
+    // Extensions of a primitive live in `_key`, which FHIRPath reaches as `key.extension`.
+    current = i < segments.length - 1 && object['_' + key] !== undefined ? object['_' + key] : object[key];
     if (index !== undefined) {
       part += `[${index}]`;
       current = Array.isArray(current) ? current[Number(index)] : undefined;

@@ -47,10 +47,9 @@ async function readTgz(path: string): Promise<PackageFiles> {
   }
   const files: PackageFiles = new Map();
   for (const [name, data] of untar(tar, path)) {
-    const match = /^package\/([^/]+\.json)$/.exec(name);
+    const match = /^(?:\.\/)?package\/([^/]+\.json)$/.exec(name);
     if (match) files.set(match[1], data);
   }
-  if (!files.has('package.json')) throw new Error(`Invalid FHIR package ${path}: no package/package.json in the archive`);
   return files;
 }
 
@@ -75,7 +74,7 @@ function* untar(tar: Buffer, path: string): Generator<[string, Buffer]> {
       const name = cString(header.subarray(0, 100));
       yield [longName ?? (prefix ? `${prefix}/${name}` : name), data];
       longName = undefined;
-    } else if (type !== 'g') longName = undefined; // directories, links: the long name applied to them
+    } else if (type !== 'g' && type !== 'K') longName = undefined; // a skipped entry (directory, link) used it
   }
 }
 

