@@ -1,5 +1,6 @@
 import type { Queryable } from '../index.ts';
 import { core } from './001-core.ts';
+import { composite } from './002-composite.ts';
 
 export interface Migration {
   version: number;
@@ -7,4 +8,4 @@ export interface Migration {
   up(tx: Queryable): Promise<void>;
 }
 
-export const migrations: Migration[] = [core];
+export const migrations: Migration[] = [core, composite];

@@ -3,6 +3,7 @@
 import { evalFhirPathTyped, getSearchParameterDetails, toTypedValue, type TypedValue } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { searchParametersOf } from '../definitions.ts';
+import { compositeComponents, compositeRows, type CompositeRow } from './composite.ts';
 import { dateRange, MAX_INDEXED_LENGTH, normalizeString } from './normalize.ts';
 
 export interface IndexRows {
@@ -13,6 +14,7 @@ export interface IndexRows {
   quantity: { param: string; value: number; system: string | null; code: string | null; unit: string | null }[];
   uri: { param: string; value: string }[];
   reference: { param: string; targetType: string | null; targetId: string | null; targetUrl: string | null }[];
+  composite: CompositeRow[];
 }
 
 export type IndexKind = keyof IndexRows;
@@ -43,15 +45,21 @@ export function kindOf(sp: SearchParameter): IndexKind | undefined {
       return 'uri';
     case 'reference':
       return 'reference';
+    case 'composite':
+      return compositeComponents(sp) ? 'composite' : undefined;
     default:
-      return undefined; // composite and special parameters are evaluated from their components
+      return undefined; // special parameters (Location near) need their own implementation
   }
 }
 
 export function extractIndexRows(resource: Resource): IndexRows {
-  const rows: IndexRows = { string: [], token: [], date: [], number: [], quantity: [], uri: [], reference: [] };
+  const rows: IndexRows = { string: [], token: [], date: [], number: [], quantity: [], uri: [], reference: [], composite: [] };
   const input = [toTypedValue(resource)];
   for (const { code, kind, param } of indexedParameters(resource.resourceType)) {
+    if (kind === 'composite') {
+      rows.composite.push(...compositeRows(resource, code, param));
+      continue;
+    }
     let values: TypedValue[];
     try {
       values = evalFhirPathTyped(getSearchParameterDetails(resource.resourceType, param).parsedExpression, input);
@@ -92,6 +100,8 @@ function addValue(rows: IndexRows, kind: IndexKind, param: string, tv: TypedValu
     case 'reference':
       addReference(rows, param, tv);
       return;
+    case 'composite':
+      return; // extracted per element by compositeRows
   }
 }
 

@@ -5,6 +5,7 @@ import { badRequest } from '../outcome.ts';
 import { currentTable } from '../schema.ts';
 import { searchParametersOf } from '../definitions.ts';
 import { dateRange, normalizeString } from './normalize.ts';
+import { compositeComponents, splitComposite } from './composite.ts';
 import { kindOf } from './indexer.ts';
 import { likeEscape, type Sql } from './sql.ts';
 
@@ -83,6 +84,9 @@ export function predicate(ctx: PredicateContext, type: string, idCol: string, ke
     case 'reference':
       conds = values.map((v) => referenceCondition(ctx, sp, v, modifier));
       break;
+    case 'composite':
+      conds = values.map((v) => compositeCondition(ctx, sp, v));
+      break;
   }
   if (modifier && !MODIFIERS[kind].includes(modifier)) {
     throw badRequest(`The modifier :${modifier} is not supported on the ${kind} parameter "${code}"`);
@@ -98,6 +102,7 @@ const MODIFIERS: Record<string, string[]> = {
   quantity: [],
   uri: ['below', 'above'],
   reference: ['identifier'],
+  composite: [],
 };
 
 function splitModifier(key: string): [string, string | undefined] {
@@ -115,8 +120,11 @@ function stringCondition(ctx: PredicateContext, v: string, modifier?: string): s
   return `norm LIKE ${ctx.sql.p(`${norm}%`)}`;
 }
 
-function tokenCondition(ctx: PredicateContext, v: string, modifier?: string): string {
+const TOKEN_COLUMNS = { system: 'system', code: 'code' };
+
+function tokenCondition(ctx: PredicateContext, v: string, modifier?: string, columns = TOKEN_COLUMNS): string {
   const { sql } = ctx;
+  const { system: systemCol, code: codeCol } = columns;
   if (modifier === 'text') return `lower(display) LIKE ${sql.p(`${likeEscape(v.toLowerCase())}%`)}`;
   if (modifier === 'of-type') {
     const parts = v.split('|');
@@ -124,12 +132,42 @@ function tokenCondition(ctx: PredicateContext, v: string, modifier?: string): st
     return `(system = ${sql.p(`of-type|${parts[0]}|${parts[1]}`)} AND code = ${sql.p(parts[2])})`;
   }
   const bar = v.indexOf('|');
-  if (bar < 0) return `code = ${sql.p(v)}`;
+  if (bar < 0) return `${codeCol} = ${sql.p(v)}`;
   const system = v.slice(0, bar);
   const code = v.slice(bar + 1);
-  if (system === '') return `(code = ${sql.p(code)} AND system IS NULL)`;
-  if (code === '') return `system = ${sql.p(system)}`;
-  return `(code = ${sql.p(code)} AND system = ${sql.p(system)})`;
+  if (system === '') return `(${codeCol} = ${sql.p(code)} AND ${systemCol} IS NULL)`;
+  if (code === '') return `${systemCol} = ${sql.p(system)}`;
+  return `(${codeCol} = ${sql.p(code)} AND ${systemCol} = ${sql.p(system)})`;
+}
+
+/** code-value-quantity=http://loinc.org|8480-6$gt100: both components on the same element. */
+function compositeCondition(ctx: PredicateContext, sp: SearchParameter, raw: string): string {
+  const [first, second] = splitComposite(raw, sp.code as string);
+  const [, secondParam] = compositeComponents(sp)!;
+  const head = tokenCondition(ctx, first, undefined, { system: 'system1', code: 'code1' });
+  let tail: string;
+  switch (secondParam.type) {
+    case 'token':
+      tail = tokenCondition(ctx, second, undefined, { system: 'system2', code: 'code2' });
+      break;
+    case 'string':
+      tail = `code2 LIKE ${ctx.sql.p(`${likeEscape(normalizeString(second))}%`)}`;
+      break;
+    case 'quantity': {
+      const [num, system, code] = second.split('|');
+      tail = [numberCondition(ctx, num, 'number2'), ...(system ? [`system2 = ${ctx.sql.p(system)}`] : []), ...(code ? [`code2 = ${ctx.sql.p(code)}`] : [])].join(' AND ');
+      break;
+    }
+    case 'number':
+      tail = numberCondition(ctx, second, 'number2');
+      break;
+    case 'date':
+      tail = dateCondition(ctx, second, { low: 'low2', high: 'high2' });
+      break;
+    default:
+      tail = `code2 = ${ctx.sql.p(second)}`;
+  }
+  return `(${head} AND ${tail})`;
 }
 
 function parsePrefix(v: string): [Prefix, string] {
@@ -146,27 +184,28 @@ function dateCondition(ctx: PredicateContext, raw: string, col: string | { low: 
   const range = dateRange(value);
   if (!range) throw badRequest(`"${value}" is not a valid FHIR date, dateTime or instant`);
   const at = (d: Date) => `${ctx.sql.p(d.toISOString())}::timestamptz`;
-  const lo = at(range.low);
-  const hi = at(range.high);
+  // Placeholders are added only when used: an unused parameter has no type and PostgreSQL refuses it.
+  const lo = () => at(range.low);
+  const hi = () => at(range.high);
   const point = typeof col === 'string';
   const L = point ? col : col.low;
   const H = point ? col : col.high;
   switch (prefix) {
     case 'eq':
-      return point ? `(${L} >= ${lo} AND ${L} < ${hi})` : `(${L} >= ${lo} AND ${H} <= ${hi})`;
+      return point ? `(${L} >= ${lo()} AND ${L} < ${hi()})` : `(${L} >= ${lo()} AND ${H} <= ${hi()})`;
     case 'ne':
-      return point ? `NOT (${L} >= ${lo} AND ${L} < ${hi})` : `NOT (${L} >= ${lo} AND ${H} <= ${hi})`;
+      return point ? `NOT (${L} >= ${lo()} AND ${L} < ${hi()})` : `NOT (${L} >= ${lo()} AND ${H} <= ${hi()})`;
     case 'gt':
-      return point ? `${L} >= ${hi}` : `${H} > ${hi}`;
+      return point ? `${L} >= ${hi()}` : `${H} > ${hi()}`;
     case 'lt':
     case 'eb':
-      return point || prefix === 'lt' ? `${L} < ${lo}` : `${H} <= ${lo}`;
+      return point || prefix === 'lt' ? `${L} < ${lo()}` : `${H} <= ${lo()}`;
     case 'ge':
-      return point ? `${L} >= ${lo}` : `${H} > ${lo}`;
+      return point ? `${L} >= ${lo()}` : `${H} > ${lo()}`;
     case 'le':
-      return `${L} < ${hi}`;
+      return `${L} < ${hi()}`;
     case 'sa':
-      return `${L} >= ${hi}`;
+      return `${L} >= ${hi()}`;
     case 'ap': {
       // Approximately: the search range widened by 10% of its distance to now (at least one day).
       const margin = Math.max(86_400_000, Math.abs(Date.now() - range.low.getTime()) * 0.1);
@@ -184,7 +223,7 @@ function numberCondition(ctx: PredicateContext, raw: string, col: string): strin
   if (value.trim() === '' || !Number.isFinite(n)) throw badRequest(`"${value}" is not a number`);
   const decimals = (value.split(/[eE]/)[0].split('.')[1] ?? '').length;
   const half = 0.5 * 10 ** -decimals;
-  const v = ctx.sql.p(n);
+  const v = () => ctx.sql.p(n);
   switch (prefix) {
     case 'eq':
       return `(${col} >= ${ctx.sql.p(n - half)} AND ${col} < ${ctx.sql.p(n + half)})`;
@@ -192,14 +231,14 @@ function numberCondition(ctx: PredicateContext, raw: string, col: string): strin
       return `NOT (${col} >= ${ctx.sql.p(n - half)} AND ${col} < ${ctx.sql.p(n + half)})`;
     case 'gt':
     case 'sa':
-      return `${col} > ${v}`;
+      return `${col} > ${v()}`;
     case 'lt':
     case 'eb':
-      return `${col} < ${v}`;
+      return `${col} < ${v()}`;
     case 'ge':
-      return `${col} >= ${v}`;
+      return `${col} >= ${v()}`;
     case 'le':
-      return `${col} <= ${v}`;
+      return `${col} <= ${v()}`;
     case 'ap':
       return `(${col} >= ${ctx.sql.p(n * 0.9)} AND ${col} <= ${ctx.sql.p(n * 1.1)})`;
   }

@@ -1,7 +1,7 @@
 // The validator the FHIR REST layer runs on every write: @medplum/core's structural validator against the R4
 // base type and the profiles a resource claims, plus the required-binding checks Medplum does not make.
-import { isResourceType, loadDataType, OperationOutcomeError, tryGetProfile, validateResource, validateTypedValue } from '@medplum/core';
-import type { InternalTypeSchema } from '@medplum/core';
+import { isPrimitiveType, isResourceType, loadDataType, OperationOutcomeError, tryGetDataType, tryGetProfile, validateResource, validateTypedValue } from '@medplum/core';
+import type { Constraint, InternalTypeSchema } from '@medplum/core';
 import type { CodeSystem, OperationOutcomeIssue, Resource, SearchParameter, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 import { loadBaseDefinitions } from '../definitions.ts';
 import { BindingChecker } from './bindings.ts';
@@ -32,6 +32,8 @@ interface Profile {
   definition: StructureDefinition;
   /** The Medplum type name of its validation view. */
   viewType: string;
+  /** Whether its view makes every check of the base definition, so that passing it means passing the base. */
+  coversBase: boolean;
   bindings: BindingChecker;
 }
 
@@ -120,22 +122,27 @@ export class Validator {
       return result;
     }
 
-    for (const issue of runMedplum(resource)) add(isBlocking(issue) ? result.base : result.warnings, issue);
-    for (const issue of this.baseBindings.check(resource)) add(result.base, issue);
-
+    // Profile passes first: a clean pass of a profile that covers the base definition makes the base pass moot.
+    const profileIssues: OperationOutcomeIssue[] = [];
+    let baseChecked = false;
     (resource.meta?.profile ?? []).forEach((canonical, i) => {
       const at = `${type}.meta.profile[${i}]`;
       const profile = this.profiles.get(canonical) ?? this.profiles.get(stripVersion(canonical));
       if (!profile) {
         const reason = this.unusable.get(stripVersion(canonical)) ?? 'this server does not know it';
-        add(result.warnings, { severity: 'warning', code: 'not-supported', diagnostics: `Profile ${canonical} not checked: ${reason}`, expression: [at] });
+        profileIssues.push({ severity: 'warning', code: 'not-supported', diagnostics: `Profile ${canonical} not checked: ${reason}`, expression: [at] });
       } else if (profile.definition.type !== type) {
-        add(result.profile, { severity: 'error', code: 'invalid', diagnostics: `Profile ${canonical} constrains ${profile.definition.type}, not ${type}`, expression: [at] });
+        profileIssues.push({ severity: 'error', code: 'invalid', diagnostics: `Profile ${canonical} constrains ${profile.definition.type}, not ${type}`, expression: [at] });
       } else {
-        for (const issue of runMedplum(resource, profile)) add(isBlocking(issue) ? result.profile : result.warnings, issue);
-        for (const issue of profile.bindings.check(resource)) add(result.profile, issue);
+        const issues = runMedplum(resource, profile);
+        baseChecked ||= profile.coversBase && !issues.some(isBlocking);
+        profileIssues.push(...issues, ...profile.bindings.check(resource));
       }
     });
+
+    if (!baseChecked) for (const issue of runMedplum(resource)) add(isBlocking(issue) ? result.base : result.warnings, issue);
+    for (const issue of this.baseBindings.check(resource)) add(result.base, issue);
+    for (const issue of profileIssues) add(isBlocking(issue) ? result.profile : result.warnings, issue);
     return result;
   }
 }
@@ -159,10 +166,32 @@ function loadProfile(sd: StructureDefinition, terminology: Terminology, profiles
   }
   const schema = tryGetProfile(url) as InternalTypeSchema; // the parse just indexed (another version may follow)
   notes.push(...losses.map((loss) => `${url}: ${loss}`));
-  const loaded: Profile = { definition: profile, viewType, bindings: new BindingChecker(terminology, schema) };
+  const base = sd.kind === 'resource' ? tryGetDataType(sd.type) : undefined;
+  const coversBase = !!base && covers(tryGetDataType(viewType) as InternalTypeSchema, base);
+  const loaded: Profile = { definition: profile, viewType, coversBase, bindings: new BindingChecker(terminology, schema) };
   profiles.set(url, loaded);
   if (sd.version) profiles.set(`${url}|${sd.version}`, loaded);
   return undefined;
+}
+
+/** Every root element and invariant of `base` is in `view`, with a cardinality and types within the base's. */
+function covers(view: InternalTypeSchema, base: InternalTypeSchema): boolean {
+  const invariantsCovered = (mine: Constraint[] = [], theirs: Constraint[] = []) =>
+    theirs.every((c) => c.severity !== 'error' || mine.some((m) => m.key === c.key && m.expression === c.expression));
+  return (
+    invariantsCovered(view.constraints, base.constraints) &&
+    Object.entries(base.elements).every(([key, element]) => {
+      const mine = view.elements[key];
+      return (
+        !!mine &&
+        mine.min >= element.min &&
+        mine.max <= element.max &&
+        invariantsCovered(mine.constraints, element.constraints) &&
+        // Tools name some primitive types differently across R4 builds (Resource.id: id, string).
+        mine.type.every((t) => element.type.some((b) => b.code === t.code || (isPrimitiveType(b.code) && isPrimitiveType(t.code))))
+      );
+    })
+  );
 }
 
 function runMedplum(resource: Resource, profile?: Profile): OperationOutcomeIssue[] {

