@@ -8,7 +8,8 @@ import { storedResourceTypes } from './definitions.ts';
 import type { OperationDefinitionEntry } from './operations.ts';
 import { assertType } from './repository.ts';
 import { currentTable } from './schema.ts';
-import { deleteIndexRows, insertIndexRows } from './search/index-store.ts';
+import { deleteIndexSql, insertIndexSql } from './search/index-store.ts';
+import { Sql, withSteps } from './search/sql.ts';
 import { extractIndexRows } from './search/indexer.ts';
 
 const BATCH = 500;
@@ -27,9 +28,10 @@ export async function reindex(db: Database, types: readonly string[], onProgress
         );
         for (const r of rows) {
           const rowsOf = extractIndexRows(JSON.parse(r.content) as Resource);
-          await deleteIndexRows(tx, type, r.id);
-          await insertIndexRows(tx, type, r.id, rowsOf);
-          await tx.query(`UPDATE ${currentTable(type)} SET compartment = $2 WHERE id = $1`, [r.id, compartmentKey(type, r.id, rowsOf)]);
+          const sql = new Sql();
+          const steps = [...deleteIndexSql(sql, type, r.id), ...insertIndexSql(sql, type, r.id, rowsOf)];
+          const main = `UPDATE ${currentTable(type)} SET compartment = ${sql.p(compartmentKey(type, r.id, rowsOf))} WHERE id = ${sql.p(r.id)}`;
+          await tx.query(withSteps(steps, main), sql.params);
         }
         if (rows.length > 0) after = rows[rows.length - 1].id;
         return rows.length;

@@ -7,7 +7,8 @@ import { compartmentKey } from './compartment.ts';
 import { isStoredResourceType } from './definitions.ts';
 import { badRequest, FhirError, gone, notFound, preconditionFailed } from './outcome.ts';
 import { currentTable, historyTable } from './schema.ts';
-import { deleteIndexRows, insertIndexRows } from './search/index-store.ts';
+import { deleteIndexSql, insertIndexSql } from './search/index-store.ts';
+import { Sql, withSteps } from './search/sql.ts';
 import { extractIndexRows } from './search/indexer.ts';
 
 export interface StoredResource {
@@ -119,20 +120,18 @@ export async function writeResource(
   const rows = extractIndexRows(stamped);
   const compartment = compartmentKey(type, id, rows);
 
-  if (current) {
-    await tx.query(
-      `UPDATE ${currentTable(type)} SET version_id = $2, last_updated = $3, deleted = false, compartment = $4, content = $5 WHERE id = $1`,
-      [id, versionId, lastUpdated, compartment, json],
-    );
-    await deleteIndexRows(tx, type, id);
-  } else {
-    await tx.query(
-      `INSERT INTO ${currentTable(type)} (id, version_id, last_updated, deleted, compartment, content) VALUES ($1, $2, $3, false, $4, $5)`,
-      [id, versionId, lastUpdated, compartment, json],
-    );
-  }
-  await insertIndexRows(tx, type, id, rows);
-  await appendHistory(tx, type, id, versionId, lastUpdated, false, compartment, options.method, json);
+  // One statement: the current row, its index rows, history and change log (data-modifying CTEs).
+  const sql = new Sql();
+  const [pId, pVersion, pAt, pCompartment, pJson] = [id, versionId, lastUpdated.toISOString(), compartment, json].map((v) => sql.p(v));
+  const steps = [
+    ...(current ? deleteIndexSql(sql, type, id) : []),
+    ...insertIndexSql(sql, type, id, rows),
+    ...logSql(sql, type, pId, pVersion, pAt, 'false', pCompartment, options.method, pJson),
+  ];
+  const main = current
+    ? `UPDATE ${currentTable(type)} SET version_id = ${pVersion}, last_updated = ${pAt}, deleted = false, compartment = ${pCompartment}, content = ${pJson} WHERE id = ${pId}`
+    : `INSERT INTO ${currentTable(type)} (id, version_id, last_updated, deleted, compartment, content) VALUES (${pId}, ${pVersion}, ${pAt}, false, ${pCompartment}, ${pJson})`;
+  await tx.query(withSteps(steps, main), sql.params);
   const stored = { resourceType: type, id, versionId, lastUpdated: lastUpdated.toISOString(), deleted: false, json };
   return { stored, created: !current || current.deleted };
 }
@@ -148,32 +147,21 @@ export async function deleteResource(tx: Queryable, type: string, id: string, if
   if (!current || current.deleted) return current;
   const versionId = current.versionId + 1;
   const lastUpdated = new Date();
-  await tx.query(`UPDATE ${currentTable(type)} SET version_id = $2, last_updated = $3, deleted = true WHERE id = $1`, [id, versionId, lastUpdated]);
-  await deleteIndexRows(tx, type, id);
+  const sql = new Sql();
+  const [pId, pVersion, pAt, pJson] = [id, versionId, lastUpdated.toISOString(), current.json].map((v) => sql.p(v));
   // The deletion version keeps the last content so that history readers can show what was removed.
-  await appendHistory(tx, type, id, versionId, lastUpdated, true, null, 'DELETE', current.json);
+  const steps = [...deleteIndexSql(sql, type, id), ...logSql(sql, type, pId, pVersion, pAt, 'true', 'NULL', 'DELETE', pJson)];
+  await tx.query(withSteps(steps, `UPDATE ${currentTable(type)} SET version_id = ${pVersion}, last_updated = ${pAt}, deleted = true WHERE id = ${pId}`), sql.params);
   return { ...current, versionId, lastUpdated: lastUpdated.toISOString(), deleted: true };
 }
 
-async function appendHistory(
-  tx: Queryable,
-  type: string,
-  id: string,
-  versionId: number,
-  lastUpdated: Date,
-  deleted: boolean,
-  compartment: string | null,
-  method: WriteMethod,
-  json: string,
-): Promise<void> {
-  await tx.query(
-    `INSERT INTO ${historyTable(type)} (id, version_id, last_updated, deleted, compartment, method, content) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [id, versionId, lastUpdated, deleted, compartment, method, json],
-  );
-  await tx.query(
-    `INSERT INTO resource_change (resource_type, id, version_id, last_updated, method) VALUES ($1, $2, $3, $4, $5)`,
-    [type, id, versionId, lastUpdated, method],
-  );
+/** The history row and the change-log row of a new version, as CTE bodies. */
+function logSql(sql: Sql, type: string, pId: string, pVersion: string, pAt: string, deleted: string, pCompartment: string, method: WriteMethod, pJson: string): string[] {
+  const pMethod = sql.p(method);
+  return [
+    `INSERT INTO ${historyTable(type)} (id, version_id, last_updated, deleted, compartment, method, content) VALUES (${pId}, ${pVersion}, ${pAt}, ${deleted}, ${pCompartment}, ${pMethod}, ${pJson})`,
+    `INSERT INTO resource_change (resource_type, id, version_id, last_updated, method) VALUES (${sql.p(type)}, ${pId}, ${pVersion}, ${pAt}, ${pMethod})`,
+  ];
 }
 
 /** resourceType, id and meta first, as FHIR examples are written. */

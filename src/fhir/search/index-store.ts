@@ -1,6 +1,6 @@
 // Writes and removes a resource's search index rows: one multi-row INSERT per index table.
-import type { Queryable } from '../../db/index.ts';
 import type { IndexKind, IndexRows } from './indexer.ts';
+import type { Sql } from './sql.ts';
 
 const TABLES: Record<IndexKind, { table: string; columns: [string, string][]; values: (r: any) => unknown[] }> = {
   string: { table: 'sp_string', columns: [['norm', 'text'], ['exact', 'text']], values: (r) => [r.norm, r.exact] },
@@ -30,24 +30,26 @@ const timestamp = (d: Date) => (d.getTime() >= 8.64e15 ? 'infinity' : d.getTime(
 
 export const INDEX_TABLES = Object.values(TABLES).map((t) => t.table);
 
-export async function deleteIndexRows(tx: Queryable, type: string, id: string): Promise<void> {
-  for (const table of INDEX_TABLES) {
-    await tx.query(`DELETE FROM ${table} WHERE resource_type = $1 AND resource_id = $2`, [type, id]);
-  }
+/** CTE bodies that delete a resource's index rows (one per index table). */
+export function deleteIndexSql(sql: Sql, type: string, id: string): string[] {
+  const t = sql.p(type);
+  const i = sql.p(id);
+  return INDEX_TABLES.map((table) => `DELETE FROM ${table} WHERE resource_type = ${t} AND resource_id = ${i}`);
 }
 
-export async function insertIndexRows(tx: Queryable, type: string, id: string, rows: IndexRows): Promise<void> {
+/** CTE bodies that insert a resource's index rows: one multi-row INSERT per non-empty table. */
+export function insertIndexSql(sql: Sql, type: string, id: string, rows: IndexRows): string[] {
+  const out: string[] = [];
+  const t = sql.p(type);
+  const i = sql.p(id);
   for (const kind of Object.keys(TABLES) as IndexKind[]) {
     const list = rows[kind] as object[];
     if (list.length === 0) continue;
     const { table, columns, values } = TABLES[kind];
     const arrays: unknown[][] = [list.map((r: any) => r.param), ...columns.map(() => [] as unknown[])];
-    for (const r of list) values(r).forEach((v, i) => arrays[i + 1].push(v));
-    const casts = [['param', 'text'], ...columns].map(([, t], i) => `$${i + 3}::${t}[]`).join(', ');
-    await tx.query(
-      `INSERT INTO ${table} (resource_type, resource_id, param, ${columns.map(([c]) => c).join(', ')})
-       SELECT $1, $2, * FROM unnest(${casts})`,
-      [type, id, ...arrays],
-    );
+    for (const r of list) values(r).forEach((v, k) => arrays[k + 1].push(v));
+    const casts = [['param', 'text'], ...columns].map(([, type], k) => `${sql.p(arrays[k])}::${type}[]`).join(', ');
+    out.push(`INSERT INTO ${table} (resource_type, resource_id, param, ${columns.map(([c]) => c).join(', ')}) SELECT ${t}, ${i}, * FROM unnest(${casts})`);
   }
+  return out;
 }

@@ -11,3 +11,7 @@ export class Sql {
 
 /** Escapes LIKE wildcards so user text matches literally. */
 export const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Runs data-modifying steps and a main statement as one statement (one round trip, one snapshot). */
+export const withSteps = (steps: string[], main: string) =>
+  steps.length === 0 ? main : `WITH ${steps.map((s, i) => `w${i} AS (${s})`).join(', ')} ${main}`;
