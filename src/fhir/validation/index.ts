@@ -1,15 +1,16 @@
 // The validator the FHIR REST layer runs on every write: @medplum/core's structural validator against the R4
-// base type and the profiles a resource claims, plus the required-binding checks Medplum does not make.
+// base type and the profiles a resource claims, plus the value checks Medplum does not make (required
+// bindings first among them).
 import { isPrimitiveType, isResourceType, loadDataType, OperationOutcomeError, tryGetDataType, tryGetProfile, validateResource, validateTypedValue } from '@medplum/core';
 import type { Constraint, InternalTypeSchema } from '@medplum/core';
 import type { CodeSystem, OperationOutcomeIssue, Resource, SearchParameter, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 import { loadBaseDefinitions } from '../definitions.ts';
-import { BindingChecker } from './bindings.ts';
 import { isEmptyInvariantFailure } from './invariants.ts';
 import { describeIssue } from './issues.ts';
 import { readFhirPackage } from './package-reader.ts';
 import { prepareProfile, validationView } from './profiles.ts';
 import { stripVersion, Terminology } from './terminology.ts';
+import { ValueChecker } from './value-checks.ts';
 
 export interface ValidationResult {
   /** Violations of the FHIR R4 base definitions: structure, cardinality, types, invariants Medplum checks, required bindings. HTTP 400. */
@@ -34,12 +35,14 @@ interface Profile {
   viewType: string;
   /** Whether its view makes every check of the base definition, so that passing it means passing the base. */
   coversBase: boolean;
-  bindings: BindingChecker;
+  checks: ValueChecker;
 }
 
 const BASE_URL = 'http://hl7.org/fhir/StructureDefinition/';
 /** Medplum registers a StructureDefinition as a type of its own when its `type` is a URL. */
 const VIEW_PREFIX = 'https://socle.invalid/validation-view/';
+/** Medplum's warning for two values of one choice element; the value checks report it as an error, with its place. */
+const CHOICE_CONFLICT = 'Conflicting choice of type properties';
 
 export class Validator {
   /** The packages loaded, each with its SearchParameters so the search engine can register them. */
@@ -50,14 +53,14 @@ export class Validator {
   private readonly profiles: Map<string, Profile>;
   /** Profiles a package defines but this validator cannot use, with the reason. */
   private readonly unusable: Map<string, string>;
-  private readonly baseBindings: BindingChecker;
+  private readonly baseChecks: ValueChecker;
 
   private constructor(packages: FhirPackage[], notes: string[], profiles: Map<string, Profile>, unusable: Map<string, string>, terminology: Terminology) {
     this.packages = packages;
     this.notes = notes;
     this.profiles = profiles;
     this.unusable = unusable;
-    this.baseBindings = new BindingChecker(terminology);
+    this.baseChecks = new ValueChecker(terminology);
   }
 
   /** Loads the FHIR packages (paths to `.tgz` npm-style FHIR packages or to unpacked folders) and indexes their StructureDefinitions (profiles, extensions, logical types ok to skip), ValueSets and CodeSystems. */
@@ -138,12 +141,12 @@ export class Validator {
       } else {
         const issues = runMedplum(resource, profile);
         baseChecked ||= profile.coversBase && !issues.some(isBlocking);
-        profileIssues.push(...issues, ...profile.bindings.check(resource));
+        profileIssues.push(...issues, ...profile.checks.check(resource));
       }
     });
 
     if (!baseChecked) for (const issue of runMedplum(resource)) add(isBlocking(issue) ? result.base : result.warnings, issue);
-    for (const issue of this.baseBindings.check(resource)) add(result.base, issue);
+    for (const issue of this.baseChecks.check(resource)) add(result.base, issue);
     for (const issue of profileIssues) add(isBlocking(issue) ? result.profile : result.warnings, issue);
     return result;
   }
@@ -170,7 +173,7 @@ function loadProfile(sd: StructureDefinition, terminology: Terminology, profiles
   notes.push(...losses.map((loss) => `${url}: ${loss}`));
   const base = sd.kind === 'resource' ? tryGetDataType(sd.type) : undefined;
   const coversBase = !!base && covers(tryGetDataType(viewType) as InternalTypeSchema, base);
-  const loaded: Profile = { definition: profile, viewType, coversBase, bindings: new BindingChecker(terminology, schema) };
+  const loaded: Profile = { definition: profile, viewType, coversBase, checks: new ValueChecker(terminology, schema) };
   profiles.set(url, loaded);
   if (sd.version) profiles.set(`${url}|${sd.version}`, loaded);
   return undefined;
@@ -207,7 +210,9 @@ function runMedplum(resource: Resource, profile?: Profile): OperationOutcomeIssu
     }
     issues = err.outcome.issue ?? [];
   }
-  return issues.filter((issue) => !isEmptyInvariantFailure(issue, resource)).map((issue) => describeIssue(issue, resource, profile?.definition));
+  return issues
+    .filter((issue) => !isEmptyInvariantFailure(issue, resource) && !issue.details?.text?.startsWith(CHOICE_CONFLICT))
+    .map((issue) => describeIssue(issue, resource, profile?.definition));
 }
 
 /** An invariant Medplum's FHIRPath engine cannot evaluate says nothing about the resource: a warning. */

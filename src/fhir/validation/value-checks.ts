@@ -1,6 +1,10 @@
-// Required-binding checks, which @medplum/core 4.5's validateResource does not do (its slice matcher even
-// accepts any value for a required binding). The walk follows the resource's JSON, guided by a per-type plan of
-// the elements that carry a required binding or can contain one, so a write costs a few map lookups.
+// Checks of element values that @medplum/core 4.5's validateResource does not make:
+// - required bindings: it checks none (its slice matcher even accepts any value for one);
+// - one value per choice element: it only warns, and validates one of them;
+// - the 32-bit range of integers: it checks integer-ness only;
+// - empty arrays: it reads them as absent.
+// The walk follows the resource's JSON, guided by a per-type plan of the elements that need a check or can
+// contain one, so a write costs a few map lookups.
 import { capitalize, isPrimitiveType, tryGetDataType } from '@medplum/core';
 import type { InternalSchemaElement, InternalTypeSchema } from '@medplum/core';
 import type { CodeableConcept, Coding, OperationOutcomeIssue } from '@medplum/fhirtypes';
@@ -8,14 +12,18 @@ import type { Expansion, Terminology } from './terminology.ts';
 
 /** Types whose value a required binding constrains: `code` directly, the others through system + code. */
 const BINDABLE = new Set(['code', 'Coding', 'CodeableConcept', 'Quantity']);
+const INTEGER_MIN: Record<string, number> = { integer: -2147483648, unsignedInt: 0, positiveInt: 1 };
+const INTEGER_MAX = 2147483647;
 /** Allowed codes are listed in the message when there are this few. */
 const LISTED_CODES = 12;
 
 interface PlanEntry {
   /** JSON property names leading to the element: `gender`, or `meta`, `security` for a profile's `meta.security`. */
   parents: string[];
-  /** The JSON names the element takes (several for a choice `value[x]`), with their FHIR type. */
-  names: [jsonName: string, type: string][];
+  /** FHIRPath name of the element: `gender`, `value` for `value[x]`. */
+  name: string;
+  /** The JSON names the element takes (several for a choice `value[x]`), with their FHIR type and FHIRPath. */
+  forms: { json: string; type: string; fhirPath: string }[];
   /** Required ValueSet URL, if the element has one this server knows. */
   valueSet?: string;
   /** Types of the element worth descending into. */
@@ -25,7 +33,7 @@ interface PlanEntry {
 type Plan = PlanEntry[];
 
 /** Checks a resource against the base R4 types, or against one profile (its root and inner types only). */
-export class BindingChecker {
+export class ValueChecker {
   private readonly plans = new Map<InternalTypeSchema, Plan>();
   private readonly planning = new Set<InternalTypeSchema>();
   /** A profile's BackboneElement types, which override the base ones. */
@@ -43,6 +51,7 @@ export class BindingChecker {
     const root = this.profile ?? tryGetDataType(resource.resourceType);
     const issues: OperationOutcomeIssue[] = [];
     if (root) this.walk(resource as Record<string, unknown>, this.planOf(root), resource.resourceType, issues);
+    if (!this.profile) findEmptyArrays(resource, resource.resourceType, issues);
     return issues;
   }
 
@@ -62,19 +71,25 @@ export class BindingChecker {
   }
 
   private planEntry(key: string, element: InternalSchemaElement): PlanEntry | undefined {
-    const parts = key.split('.');
-    const last = parts.pop() as string;
+    const parents = key.split('.');
+    const last = parents.pop() as string;
     const types = element.type.map((t) => t.code);
-    const names: [string, string][] = last.endsWith('[x]')
-      ? types.map((type) => [last.slice(0, -3) + capitalize(type), type])
-      : types.slice(0, 1).map((type) => [last, type]);
+    const choice = last.endsWith('[x]');
+    const name = choice ? last.slice(0, -3) : last;
+    const forms = (choice ? types : types.slice(0, 1)).map((type) => ({
+      json: choice ? name + capitalize(type) : name,
+      type,
+      fhirPath: choice ? `${name}.ofType(${type})` : name,
+    }));
     const binding = element.binding;
     const valueSet =
       binding?.strength === 'required' && binding.valueSet && types.some((t) => BINDABLE.has(t)) && this.terminology.hasValueSet(binding.valueSet)
         ? binding.valueSet
         : undefined;
     const descend = new Set(types.filter((type) => this.isWorthDescending(type)));
-    return valueSet || descend.size ? { parents: parts, names, valueSet, descend } : undefined;
+    // Choice and integer rules are the same in a profile: the base pass checks them.
+    const checked = valueSet || (!this.profile && (choice || types.some((t) => t in INTEGER_MIN)));
+    return checked || descend.size ? { parents, name, forms, valueSet, descend } : undefined;
   }
 
   private isWorthDescending(type: string): boolean {
@@ -93,11 +108,17 @@ export class BindingChecker {
       let holders: [Record<string, unknown>, string][] = [[object, path]];
       for (const name of entry.parents) holders = holders.flatMap(([holder, at]) => children(holder[name], `${at}.${name}`));
       for (const [holder, at] of holders) {
-        for (const [name, type] of entry.names) {
-          const value = holder[name];
-          if (value === undefined) continue;
-          for (const [item, itemPath] of values(value, `${at}.${name}`)) {
-            if (entry.valueSet && BINDABLE.has(type)) this.checkValue(item, type, entry.valueSet, itemPath, issues);
+        const present = entry.forms.filter((form) => holder[form.json] !== undefined);
+        if (present.length > 1 && !this.profile) {
+          const names = present.map((form) => `"${form.json}"`).join(', ');
+          issues.push(error('structure', `${at}.${entry.name}`, `${at}.${entry.name} takes one value, but ${names} are all given`));
+        }
+        for (const { json, type, fhirPath } of present) {
+          for (const [item, itemPath] of values(holder[json], `${at}.${fhirPath}`)) {
+            if (entry.valueSet && BINDABLE.has(type)) this.checkCode(item, type, entry.valueSet, itemPath, issues);
+            if (!this.profile && type in INTEGER_MIN && typeof item === 'number' && (item < INTEGER_MIN[type] || item > INTEGER_MAX)) {
+              issues.push(error('value', itemPath, `${itemPath}: ${item} is out of the range of a FHIR ${type} (${INTEGER_MIN[type]}..${INTEGER_MAX})`));
+            }
             if (entry.descend.has(type) && isObject(item)) {
               const schema = type === 'Resource' || type === 'DomainResource' ? tryGetDataType(String(item.resourceType)) : this.schemaOf(type);
               if (schema) this.walk(item, this.planOf(schema), itemPath, issues);
@@ -108,7 +129,7 @@ export class BindingChecker {
     }
   }
 
-  private checkValue(value: unknown, type: string, valueSet: string, path: string, issues: OperationOutcomeIssue[]): void {
+  private checkCode(value: unknown, type: string, valueSet: string, path: string, issues: OperationOutcomeIssue[]): void {
     const expansion = this.terminology.expand(valueSet);
     if (!expansion) return; // cannot be expanded here: not checked rather than rejecting valid codes
     let problem: string | undefined;
@@ -123,14 +144,26 @@ export class BindingChecker {
       problem = `${type === 'Quantity' ? 'unit' : 'coding'} ${formatCoding(value as Coding)}`;
     }
     if (problem) {
-      issues.push({
-        severity: 'error',
-        code: 'code-invalid',
-        diagnostics: `${path}: ${problem} is not in the required ValueSet ${valueSet}${allowedCodes(expansion, type !== 'code')}`,
-        expression: [path],
-      });
+      const allowed = allowedCodes(expansion, type !== 'code');
+      issues.push(error('code-invalid', path, `${path}: ${problem} is not in the required ValueSet ${valueSet}${allowed}`));
     }
   }
+}
+
+/** FHIR JSON forbids empty arrays; Medplum reads them as absent elements. */
+function findEmptyArrays(value: unknown, path: string, issues: OperationOutcomeIssue[]): void {
+  if (Array.isArray(value)) value.forEach((item, i) => findEmptyArrays(item, `${path}[${i}]`, issues));
+  else if (isObject(value)) {
+    for (const [key, child] of Object.entries(value)) {
+      if (Array.isArray(child) && child.length === 0) {
+        issues.push(error('structure', `${path}.${key}`, `${path}.${key} is an empty array: FHIR JSON forbids them; omit the element instead`));
+      } else findEmptyArrays(child, `${path}.${key}`, issues);
+    }
+  }
+}
+
+function error(code: OperationOutcomeIssue['code'], expression: string, diagnostics: string): OperationOutcomeIssue {
+  return { severity: 'error', code, diagnostics, expression: [expression] };
 }
 
 function inExpansion(expansion: Expansion, coding: Coding): boolean {
