@@ -48,7 +48,11 @@ export interface FhirCore {
 export async function createFhirCore(db: Database, config: Config, log: Logger): Promise<FhirCore> {
   loadBaseDefinitions();
   const validator = await Validator.create(config.fhirPackages);
-  for (const p of validator.packages) log.info({ package: p.name, version: p.version, profiles: p.profiles.length }, 'FHIR package loaded');
+  for (const p of validator.packages) {
+    for (const sp of p.searchParameters) activateSearchParameter(sp);
+    log.info({ package: p.name, version: p.version, profiles: p.profiles.length, searchParameters: p.searchParameters.length }, 'FHIR package loaded');
+  }
+  for (const note of validator.notes) log.debug({ note }, 'FHIR package note');
   await ensureResourceTables(db);
 
   const inTx = <T>(tx: Queryable | undefined, fn: (q: Queryable) => Promise<T>) => (tx ? fn(tx) : db.transaction(fn));

@@ -23,7 +23,7 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     url.pathname = `/${dbName}`;
     databaseUrl = url.toString();
   }
-  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: '', databaseUrl, logLevel: 'silent', demo: false, ...overrides });
+  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: '', databaseUrl, logLevel: process.env.TEST_LOG_LEVEL ?? 'silent', demo: false, ...overrides });
   const platform = await createPlatform(config);
   await platform.app.listen({ port: 0, host: '127.0.0.1' });
   const address = platform.app.server.address();
