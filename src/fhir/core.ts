@@ -6,6 +6,7 @@ import type { Config } from '../config.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import type { Logger } from '../log.ts';
 import { loadBaseDefinitions } from './definitions.ts';
+import { parseFhirJson } from './json.ts';
 import { badRequest, FhirError, preconditionFailed } from './outcome.ts';
 import {
   assertId,
@@ -145,10 +146,10 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
       if (!Array.isArray(operations)) throw badRequest('A JSON Patch body is an array of operations');
       return inTx(tx, async (q) => {
         const current = await readResource(q, type, id);
-        const resource = JSON.parse(current.json) as Resource;
+        const resource = parseFhirJson(current.json) as Resource;
         let patched: Resource;
         try {
-          patched = jsonpatch.applyPatch(resource, operations as Operation[], true, false).newDocument;
+          patched = jsonpatch.applyPatch(resource, operations as Operation[], true, true).newDocument;
         } catch (err) {
           const e = err as { name?: string; message: string };
           if (e.name === 'TEST_OPERATION_FAILED') throw new FhirError(412, `JSON Patch test failed: ${firstLine(e.message)}`, 'conflict');

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/index.ts';
 import { compartmentKey } from './compartment.ts';
+import { stringifyFhir } from './json.ts';
 import { isStoredResourceType } from './definitions.ts';
 import { badRequest, FhirError, gone, notFound, preconditionFailed } from './outcome.ts';
 import { currentTable, historyTable } from './schema.ts';
@@ -116,7 +117,7 @@ export async function writeResource(
   const lastUpdated = new Date();
   const meta = { ...resource.meta, versionId: String(versionId), lastUpdated: lastUpdated.toISOString() };
   const stamped = { ...resource, id, meta } as Resource;
-  const json = JSON.stringify(reorder(stamped));
+  const json = stringifyFhir(reorder(stamped));
   const rows = extractIndexRows(stamped);
   const compartment = compartmentKey(type, id, rows);
 

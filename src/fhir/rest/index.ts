@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Config } from '../../config.ts';
 import type { FhirCore } from '../core.ts';
 import { badRequest, FhirError } from '../outcome.ts';
+import { parseFhirJson } from '../json.ts';
 import { capabilityStatement } from './capability.ts';
 import { dispatch, type FhirRequest } from './dispatch.ts';
 import { processBundle } from './transaction.ts';
@@ -18,7 +19,7 @@ export async function registerFhirApi(app: FastifyInstance, opts: { fhir: FhirCo
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, body, done) => {
     if (body === '') return done(null, undefined); // e.g. a DELETE sent with a Content-Type
     try {
-      done(null, JSON.parse(body as string));
+      done(null, parseFhirJson(body as string));
     } catch (err) {
       done(badRequest(`The body is not valid JSON: ${(err as Error).message}`) as unknown as Error, undefined);
     }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/index.ts';
 import type { FhirCore } from '../core.ts';
+import { cloneFhirJson } from '../json.ts';
 import { badRequest, FhirError } from '../outcome.ts';
 import { dispatch, splitUrl, written, type FhirResponse } from './dispatch.ts';
 
@@ -169,7 +170,7 @@ async function rewrite(core: FhirCore, resource: Resource, refs: Map<string, str
       } else walk(v);
     }
   };
-  const copy = structuredClone(resource);
+  const copy = cloneFhirJson(resource);
   walk(copy);
   await Promise.all(pending);
   return copy;
