@@ -25,11 +25,16 @@ import { activateSearchParameter, registerStoredSearchParameters } from './searc
 import { search, type QueryParams, type SearchResult } from './search/engine.ts';
 import { Validator } from './validation/index.ts';
 
+/** Called in the writing transaction: a failure rolls the write back. Deletions come with deleted = true. */
+export type WriteHook = (tx: Queryable, stored: StoredResource) => Promise<void>;
+
 export interface FhirCore {
   readonly db: Database;
   readonly config: Config;
   readonly validator: Validator;
   readonly operations: OperationRegistry;
+  /** Runs hook inside the transaction of every write (create, update, patch, delete) after the rows are written. */
+  onWrite(hook: WriteHook): void;
   read(type: string, id: string, tx?: Queryable): Promise<StoredResource>;
   vread(type: string, id: string, versionId: string, tx?: Queryable): Promise<StoredResource>;
   /** assignedId: the id a transaction chose for a urn:uuid entry (clients' ids are ignored). */
@@ -87,6 +92,19 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
     return result.matches.map((m) => m.id);
   }
 
+  const writeHooks: WriteHook[] = [
+    // A SearchParameter written through the API becomes searchable at once (existing data: $reindex).
+    async (_tx, stored) => {
+      if (stored.resourceType === 'SearchParameter' && !stored.deleted) activateSearchParameter(JSON.parse(stored.json));
+    },
+  ];
+  const afterWrite = async (tx: Queryable, stored: StoredResource) => {
+    for (const hook of writeHooks) await hook(tx, stored);
+  };
+  const written = async (tx: Queryable, result: WriteResult) => {
+    await afterWrite(tx, result.stored);
+    return result;
+  };
   const operations = new OperationRegistry();
   operations.register(reindexOperation);
   await registerStoredSearchParameters(db);
@@ -96,6 +114,7 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
     config,
     validator,
     operations,
+    onWrite: (hook) => void writeHooks.push(hook),
     read: (type, id, tx) => readResource(tx ?? db, type, id),
     vread: (type, id, versionId, tx) => readVersion(tx ?? db, type, id, versionId),
 
@@ -110,7 +129,7 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
           if (ids.length > 1) throw preconditionFailed(`If-None-Exist matches ${ids.length}+ ${fresh.resourceType} resources: the criteria must be more selective`);
           if (ids.length === 1) return { stored: await readResource(q, fresh.resourceType, ids[0]), created: false };
         }
-        return written(await writeResource(q, fresh, { method: 'POST', mustBeNew: true }));
+        return written(q, await writeResource(q, fresh, { method: 'POST', mustBeNew: true }));
       });
     },
 
@@ -122,7 +141,7 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
       }
       assertId(id);
       validate(resource);
-      return inTx(tx, async (q) => written(await writeResource(q, resource, { method: 'PUT', ifMatch: options.ifMatch, allowCreate: config.allowCreateOnUpdate })));
+      return inTx(tx, async (q) => written(q, await writeResource(q, resource, { method: 'PUT', ifMatch: options.ifMatch, allowCreate: config.allowCreateOnUpdate })));
     },
 
     async conditionalUpdate(type, query, body, tx) {
@@ -135,10 +154,10 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
           if (resource.id && resource.id !== ids[0]) throw badRequest(`The id in the body (${resource.id}) differs from the matching resource ${type}/${ids[0]}`, 'id');
           const target = { ...resource, id: ids[0] };
           validate(target);
-          return written(await writeResource(q, target, { method: 'PUT' }));
+          return written(q, await writeResource(q, target, { method: 'PUT' }));
         }
         validate(resource);
-        return written(await writeResource(q, resource, { method: resource.id ? 'PUT' : 'POST', allowCreate: true }));
+        return written(q, await writeResource(q, resource, { method: resource.id ? 'PUT' : 'POST', allowCreate: true }));
       });
     },
 
@@ -157,18 +176,26 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
         }
         if (patched.resourceType !== type || patched.id !== id) throw new FhirError(422, 'A patch cannot change resourceType or id', 'invalid');
         validate(patched);
-        return written(await writeResource(q, patched, { method: 'PATCH', ifMatch: options.ifMatch ?? current.versionId }));
+        return written(q, await writeResource(q, patched, { method: 'PATCH', ifMatch: options.ifMatch ?? current.versionId }));
       });
     },
 
-    delete: (type, id, options = {}, tx) => inTx(tx, (q) => deleteResource(q, type, id, options.ifMatch)),
+    delete: (type, id, options = {}, tx) =>
+      inTx(tx, async (q) => {
+        const deleted = await deleteResource(q, type, id, options.ifMatch);
+        if (deleted) await afterWrite(q, deleted);
+        return deleted;
+      }),
 
     async conditionalDelete(type, query, tx) {
       assertType(type);
       return inTx(tx, async (q) => {
         const ids = await matchIds(type, query, q);
         if (ids.length > 1) throw preconditionFailed(`The conditional delete criteria match several ${type} resources; this server deletes one at a time`);
-        for (const id of ids) await deleteResource(q, type, id);
+        for (const id of ids) {
+          const deleted = await deleteResource(q, type, id);
+          if (deleted) await afterWrite(q, deleted);
+        }
         return ids.length;
       });
     },
@@ -178,12 +205,6 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
     validate,
   };
   return core;
-}
-
-/** A SearchParameter written through the API becomes searchable at once (existing data: $reindex). */
-function written(result: WriteResult): WriteResult {
-  if (result.stored.resourceType === 'SearchParameter') activateSearchParameter(JSON.parse(result.stored.json));
-  return result;
 }
 
 /** "identifier=a|b&name=x" → query params, repeated keys as arrays. */

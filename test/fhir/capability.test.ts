@@ -84,16 +84,4 @@ describe('CapabilityStatement', () => {
       if (t === 'Patient') for (const p of ['identifier', 'name', 'birthdate']) assert.ok(params.includes(p), `Patient search parameter ${p} missing`);
     }
   });
-
-  test('updateCreate follows the allowCreateOnUpdate option', async () => {
-    const other = await startTestServer({ allowCreateOnUpdate: false });
-    try {
-      const cs = (await httpFor(other.fhirUrl).get('metadata')).body as CapabilityStatement;
-      const patient = cs.rest?.find((r) => r.mode === 'server')?.resource?.find((r) => r.type === 'Patient');
-      assert.ok(patient, 'Patient missing');
-      assert.notEqual(patient.updateCreate, true, 'updateCreate must not be true when allowCreateOnUpdate is false');
-    } finally {
-      await other.close();
-    }
-  });
 });

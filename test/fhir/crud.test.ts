@@ -311,6 +311,9 @@ describe('update', () => {
     const other = await startTestServer({ allowCreateOnUpdate: false });
     try {
       const oh = httpFor(other.fhirUrl);
+      // the CapabilityStatement says so
+      const cs = (await oh.get('metadata')).body as { rest: Array<{ resource: Array<{ type: string; updateCreate?: boolean }> }> };
+      assert.notEqual(cs.rest[0]!.resource.find((r) => r.type === 'Patient')?.updateCreate, true, 'updateCreate must not be true when allowCreateOnUpdate is false');
       const id = uid('refused');
       const res = await oh.put(`Patient/${id}`, { ...frPatient(), id });
       assert.ok(res.status >= 400 && res.status < 500, `expected 405 or another 4xx, got ${res.status}`);

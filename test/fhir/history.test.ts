@@ -192,7 +192,7 @@ describe('system history', () => {
     assert.equal(page.entry![0]!.request?.method, 'DELETE');
     for (let i = 0; page && i < 10; i++) {
       for (const e of page.entry ?? []) seen.push(`${e.request?.method} ${e.request?.url}`);
-      const next = page.link?.find((l) => l.relation === 'next')?.url;
+      const next: string | undefined = page.link?.find((l) => l.relation === 'next')?.url;
       page = next ? await history(next) : undefined;
     }
     assert.deepEqual(seen, b.entry!.map((e) => `${e.request?.method} ${e.request?.url}`));
