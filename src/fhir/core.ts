@@ -6,7 +6,7 @@ import type { Config } from '../config.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import type { Logger } from '../log.ts';
 import { loadBaseDefinitions } from './definitions.ts';
-import { parseFhirJson } from './json.ts';
+import { parseFhirJson, stringifyFhir } from './json.ts';
 import { badRequest, FhirError, preconditionFailed } from './outcome.ts';
 import {
   assertId,
@@ -28,6 +28,9 @@ import { Validator } from './validation/index.ts';
 /** Called in the writing transaction: a failure rolls the write back. Deletions come with deleted = true. */
 export type WriteHook = (tx: Queryable, stored: StoredResource) => Promise<void>;
 
+/** Rewrites a resource leaving the platform, e.g. to withhold an identifier the client may not see. */
+export type OutputFilter = (resource: Resource) => Resource;
+
 export interface FhirCore {
   readonly db: Database;
   readonly config: Config;
@@ -35,6 +38,10 @@ export interface FhirCore {
   readonly operations: OperationRegistry;
   /** Runs hook inside the transaction of every write (create, update, patch, delete) after the rows are written. */
   onWrite(hook: WriteHook): void;
+  /** Adds a filter applied to every resource of a type on its way out (read, search, history, write responses). */
+  addOutputFilter(type: string, filter: OutputFilter): void;
+  /** The JSON a client receives for a stored resource, output filters applied. */
+  present(type: string, json: string): string;
   read(type: string, id: string, tx?: Queryable): Promise<StoredResource>;
   vread(type: string, id: string, versionId: string, tx?: Queryable): Promise<StoredResource>;
   /** assignedId: the id a transaction chose for a urn:uuid entry (clients' ids are ignored). */
@@ -106,6 +113,7 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
     return result;
   };
   const operations = new OperationRegistry();
+  const outputFilters = new Map<string, OutputFilter[]>();
   operations.register(reindexOperation);
   await registerStoredSearchParameters(db);
 
@@ -115,6 +123,12 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
     validator,
     operations,
     onWrite: (hook) => void writeHooks.push(hook),
+    addOutputFilter: (type, filter) => void outputFilters.set(type, [...(outputFilters.get(type) ?? []), filter]),
+    present(type, json) {
+      const filters = outputFilters.get(type);
+      if (!filters) return json; // the common case: the stored text as it is
+      return stringifyFhir(filters.reduce((r, f) => f(r), parseFhirJson(json) as Resource));
+    },
     read: (type, id, tx) => readResource(tx ?? db, type, id),
     vread: (type, id, versionId, tx) => readVersion(tx ?? db, type, id, versionId),
 

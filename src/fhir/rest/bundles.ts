@@ -1,7 +1,9 @@
 // searchset and history Bundles, written as JSON text around the stored resources' own text so a
 // page of results is never parsed and re-serialised unless _elements or _summary asks for it.
 import { getDataType } from '@medplum/core';
+import type { FhirCore } from '../core.ts';
 import type { HistoryPage } from '../history.ts';
+import { parseFhirJson, stringifyFhir } from '../json.ts';
 import type { SearchResult } from '../search/engine.ts';
 
 export interface Projection {
@@ -13,7 +15,7 @@ const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-Observatio
 
 /** Applies _elements or _summary to a resource, marking it SUBSETTED as the spec asks. */
 export function projectJson(json: string, projection: Projection): string {
-  const resource = JSON.parse(json) as Record<string, any>;
+  const resource = parseFhirJson(json) as Record<string, any>;
   const type = resource.resourceType as string;
   let keep: (key: string) => boolean;
   if (projection.elements) {
@@ -34,7 +36,7 @@ export function projectJson(json: string, projection: Projection): string {
     if (k === 'id' || k === 'meta' || keep(k) || keep(choiceBase(k, type))) out[k] = v;
   }
   out.meta = { ...(out.meta ?? {}), tag: [...(out.meta?.tag ?? []), SUBSETTED] };
-  return JSON.stringify(out);
+  return stringifyFhir(out);
 }
 
 /** valueQuantity → value[x], the name the definitions use for choice elements. */
@@ -46,14 +48,18 @@ function choiceBase(key: string, type: string): string {
   return key;
 }
 
-export function searchBundle(baseUrl: string, self: string, result: SearchResult, projection?: Projection): string {
+export function searchBundle(core: FhirCore, self: string, result: SearchResult, projection?: Projection): string {
+  const baseUrl = core.config.baseUrl;
   const links = [link('self', self)];
   if (result.next) links.push(link('next', withCursor(self, result.next)));
   if (result.previous) links.push(link('previous', withCursor(self, result.previous)));
   const entries: string[] = [];
-  const body = (json: string) => (projection ? projectJson(json, projection) : json);
-  for (const m of result.matches) entries.push(entry(baseUrl, m.resourceType, m.id, body(m.json), '"search":{"mode":"match"}'));
-  for (const i of result.included) entries.push(entry(baseUrl, i.resourceType, i.id, i.json, '"search":{"mode":"include"}'));
+  const body = (type: string, json: string) => {
+    const presented = core.present(type, json);
+    return projection ? projectJson(presented, projection) : presented;
+  };
+  for (const m of result.matches) entries.push(entry(baseUrl, m.resourceType, m.id, body(m.resourceType, m.json), '"search":{"mode":"match"}'));
+  for (const i of result.included) entries.push(entry(baseUrl, i.resourceType, i.id, core.present(i.resourceType, i.json), '"search":{"mode":"include"}'));
   if (result.warnings.length > 0) {
     const oo = { resourceType: 'OperationOutcome', issue: result.warnings.map((diagnostics) => ({ severity: 'warning', code: 'not-supported', diagnostics })) };
     entries.push(`{"resource":${JSON.stringify(oo)},"search":{"mode":"outcome"}}`);
@@ -62,7 +68,8 @@ export function searchBundle(baseUrl: string, self: string, result: SearchResult
   return `{"resourceType":"Bundle","type":"searchset"${total},"link":[${links.join(',')}]${entries.length ? `,"entry":[${entries.join(',')}]` : ''}}`;
 }
 
-export function historyBundle(baseUrl: string, self: string, page: HistoryPage): string {
+export function historyBundle(core: FhirCore, self: string, page: HistoryPage): string {
+  const baseUrl = core.config.baseUrl;
   const links = [link('self', self)];
   if (page.next) links.push(link('next', withCursor(self, page.next)));
   const entries = page.entries.map((e) => {
@@ -71,7 +78,7 @@ export function historyBundle(baseUrl: string, self: string, page: HistoryPage):
     const url = e.method === 'POST' ? e.resourceType : `${e.resourceType}/${e.id}`;
     const request = JSON.stringify({ method: e.deleted ? 'DELETE' : e.method === 'PATCH' ? 'PATCH' : e.method, url });
     const response = JSON.stringify({ status, etag: `W/"${e.versionId}"`, lastModified: e.lastUpdated });
-    return `{"fullUrl":${JSON.stringify(fullUrl)}${e.deleted ? '' : `,"resource":${e.json}`},"request":${request},"response":${response}}`;
+    return `{"fullUrl":${JSON.stringify(fullUrl)}${e.deleted ? '' : `,"resource":${core.present(e.resourceType, e.json)}`},"request":${request},"response":${response}}`;
   });
   return `{"resourceType":"Bundle","type":"history","link":[${links.join(',')}]${entries.length ? `,"entry":[${entries.join(',')}]` : ''}}`;
 }

@@ -70,7 +70,7 @@ export async function dispatch(core: FhirCore, req: FhirRequest, tx?: Queryable)
       case 'HEAD': {
         const stored = await core.read(type, id, tx);
         if (req.ifNoneMatch && etagMatches(req.ifNoneMatch, stored.versionId)) return { status: 304, headers: resourceHeaders(base, stored) };
-        return { status: 200, headers: resourceHeaders(base, stored), body: project(stored, req.query) };
+        return { status: 200, headers: resourceHeaders(base, stored), body: project(core, stored, req.query) };
       }
       case 'PUT':
         return written(core, req, await core.update(type, id, req.body, { ifMatch: parseEtag(req.ifMatch) }, tx));
@@ -92,7 +92,7 @@ export async function dispatch(core: FhirCore, req: FhirRequest, tx?: Queryable)
       return historyResponse(core, req, { type, id }, tx);
     }
     const stored = await core.vread(type, id, vid, tx);
-    return { status: 200, headers: resourceHeaders(base, stored), body: stored.json };
+    return { status: 200, headers: resourceHeaders(base, stored), body: core.present(type, stored.json) };
   }
   if (op !== '_history') throw notFound(`No FHIR endpoint at ${m} /fhir/${req.path}`);
   throw notAllowed(`${m} is not allowed on a version (/${req.path})`, ALLOW.history);
@@ -165,12 +165,13 @@ export function written(core: FhirCore, req: Pick<FhirRequest, 'method' | 'prefe
     const verb = created ? 'created' : req.method === 'POST' ? 'already existed' : 'updated';
     return { status, headers, body: JSON.stringify(outcome('information', 'informational', `${stored.resourceType}/${stored.id} ${verb} (version ${stored.versionId})`)) };
   }
-  return { status, headers, body: stored.json };
+  return { status, headers, body: core.present(stored.resourceType, stored.json) };
 }
 
-function project(stored: StoredResource, query: QueryParams): string {
+function project(core: FhirCore, stored: StoredResource, query: QueryParams): string {
   const projection = projectionOf(query);
-  return projection ? projectJson(stored.json, projection) : stored.json;
+  const json = core.present(stored.resourceType, stored.json);
+  return projection ? projectJson(json, projection) : json;
 }
 
 function projectionOf(query: QueryParams): Projection | undefined {
@@ -185,7 +186,7 @@ async function searchResponse(core: FhirCore, type: string, query: QueryParams, 
   const strict = /handling=strict/.test(req.prefer ?? '');
   const result = await core.search(type, query, { strict }, tx);
   const self = selfUrl(core, type, query);
-  return { status: 200, headers: {}, body: searchBundle(core.config.baseUrl, self, result, projectionOf(query)) };
+  return { status: 200, headers: {}, body: searchBundle(core, self, result, projectionOf(query)) };
 }
 
 /** GET /fhir?_type=Patient,Practitioner&…: the parameters must apply to every type named. */
@@ -194,7 +195,7 @@ async function systemSearch(core: FhirCore, req: FhirRequest, tx?: Queryable): P
   const types = _type === undefined ? [...storedResourceTypes()] : [...new Set((Array.isArray(_type) ? _type : [_type]).flatMap((t) => t.split(',')).map((t) => t.trim()))];
   const strict = /handling=strict/.test(req.prefer ?? '');
   const result = await core.search(types, query, { strict }, tx);
-  return { status: 200, headers: {}, body: searchBundle(core.config.baseUrl, selfUrl(core, '', req.query), result, projectionOf(query)) };
+  return { status: 200, headers: {}, body: searchBundle(core, selfUrl(core, '', req.query), result, projectionOf(query)) };
 }
 
 async function historyResponse(core: FhirCore, req: FhirRequest, scope: { type?: string; id?: string }, tx?: Queryable): Promise<FhirResponse> {
@@ -208,7 +209,7 @@ async function historyResponse(core: FhirCore, req: FhirRequest, scope: { type?:
   });
   const path = [scope.type, scope.id, '_history'].filter(Boolean).join('/');
   const self = selfUrl(core, path, req.query);
-  return { status: 200, headers: {}, body: historyBundle(core.config.baseUrl, self, page) };
+  return { status: 200, headers: {}, body: historyBundle(core, self, page) };
 }
 
 function selfUrl(core: FhirCore, path: string, query: QueryParams): string {
