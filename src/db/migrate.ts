@@ -13,7 +13,7 @@ export async function migrate(db: Database): Promise<number[]> {
       (await tx.query<{ version: number }>('SELECT version FROM schema_migration')).rows.map((r) => r.version),
     );
     const applied: number[] = [];
-    for (const m of migrations) {
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
       if (done.has(m.version)) continue;
       await m.up(tx);
       await tx.query('INSERT INTO schema_migration (version, name) VALUES ($1, $2)', [m.version, m.name]);

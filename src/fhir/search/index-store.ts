@@ -9,8 +9,8 @@ const TABLES: Record<IndexKind, { table: string; columns: [string, string][]; va
   number: { table: 'sp_number', columns: [['value', 'numeric']], values: (r) => [r.value] },
   quantity: {
     table: 'sp_quantity',
-    columns: [['value', 'numeric'], ['system', 'text'], ['code', 'text'], ['unit', 'text']],
-    values: (r) => [r.value, r.system, r.code, r.unit],
+    columns: [['value', 'numeric'], ['system', 'text'], ['code', 'text'], ['unit', 'text'], ['canonical_value', 'numeric'], ['canonical_unit', 'text']],
+    values: (r) => [r.value, r.system, r.code, r.unit, r.canonical?.value ?? null, r.canonical?.unit ?? null],
   },
   uri: { table: 'sp_uri', columns: [['value', 'text']], values: (r) => [r.value] },
   reference: {

@@ -5,13 +5,14 @@ import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { searchParametersOf } from '../definitions.ts';
 import { compositeComponents, compositeRows, type CompositeRow } from './composite.ts';
 import { dateRange, MAX_INDEXED_LENGTH, normalizeString } from './normalize.ts';
+import { canonicalQuantity } from './ucum.ts';
 
 export interface IndexRows {
   string: { param: string; norm: string; exact: string }[];
   token: { param: string; system: string | null; code: string | null; display: string | null }[];
   date: { param: string; low: Date; high: Date }[];
   number: { param: string; value: number }[];
-  quantity: { param: string; value: number; system: string | null; code: string | null; unit: string | null }[];
+  quantity: { param: string; value: number; system: string | null; code: string | null; unit: string | null; canonical?: { value: number; unit: string } }[];
   uri: { param: string; value: string }[];
   reference: { param: string; targetType: string | null; targetId: string | null; targetUrl: string | null }[];
   composite: CompositeRow[];
@@ -89,7 +90,8 @@ function addValue(rows: IndexRows, kind: IndexKind, param: string, tv: TypedValu
       return;
     case 'quantity':
       if (typeof v === 'object' && typeof v.value === 'number') {
-        rows.quantity.push({ param, value: v.value, system: v.system ?? null, code: v.code ?? null, unit: v.unit ?? null });
+        const canonical = canonicalQuantity(v.value, v.system, v.code ?? v.unit);
+        rows.quantity.push({ param, value: v.value, system: v.system ?? null, code: v.code ?? null, unit: v.unit ?? null, canonical });
       } else if (typeof v === 'number') {
         rows.quantity.push({ param, value: v, system: null, code: null, unit: null });
       }

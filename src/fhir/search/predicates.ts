@@ -5,6 +5,7 @@ import { badRequest } from '../outcome.ts';
 import { currentTable } from '../schema.ts';
 import { searchParametersOf } from '../definitions.ts';
 import { dateRange, normalizeString } from './normalize.ts';
+import { canonicalQuantity } from './ucum.ts';
 import { compositeComponents, splitComposite } from './composite.ts';
 import { kindOf } from './indexer.ts';
 import { likeEscape, type Sql } from './sql.ts';
@@ -217,18 +218,20 @@ function dateCondition(ctx: PredicateContext, raw: string, col: string | { low: 
 }
 
 /** A number's implicit precision: "100" means [99.5, 100.5), "1e2" likewise. */
-function numberCondition(ctx: PredicateContext, raw: string, col: string): string {
+function numberCondition(ctx: PredicateContext, raw: string, col: string, scale = 1): string {
   const [prefix, value] = parsePrefix(raw);
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n)) throw badRequest(`"${value}" is not a number`);
   const decimals = (value.split(/[eE]/)[0].split('.')[1] ?? '').length;
-  const half = 0.5 * 10 ** -decimals;
-  const v = () => ctx.sql.p(n);
+  // scale converts the searched value to the unit of the column (canonical UCUM), precision included.
+  const half = 0.5 * 10 ** -decimals * scale;
+  const scaled = n * scale;
+  const v = () => ctx.sql.p(scaled);
   switch (prefix) {
     case 'eq':
-      return `(${col} >= ${ctx.sql.p(n - half)} AND ${col} < ${ctx.sql.p(n + half)})`;
+      return `(${col} >= ${ctx.sql.p(scaled - half)} AND ${col} < ${ctx.sql.p(scaled + half)})`;
     case 'ne':
-      return `NOT (${col} >= ${ctx.sql.p(n - half)} AND ${col} < ${ctx.sql.p(n + half)})`;
+      return `NOT (${col} >= ${ctx.sql.p(scaled - half)} AND ${col} < ${ctx.sql.p(scaled + half)})`;
     case 'gt':
     case 'sa':
       return `${col} > ${v()}`;
@@ -240,12 +243,19 @@ function numberCondition(ctx: PredicateContext, raw: string, col: string): strin
     case 'le':
       return `${col} <= ${v()}`;
     case 'ap':
-      return `(${col} >= ${ctx.sql.p(n * 0.9)} AND ${col} <= ${ctx.sql.p(n * 1.1)})`;
+      return `(${col} >= ${ctx.sql.p(scaled * 0.9)} AND ${col} <= ${ctx.sql.p(scaled * 1.1)})`;
   }
 }
 
+/** [prefix]value|system|code; a UCUM unit is compared in canonical form (5 mg = 0.005 g). */
 function quantityCondition(ctx: PredicateContext, raw: string): string {
   const [num, system, code] = raw.split('|');
+  const [prefix, value] = parsePrefix(num);
+  const canonical = code && Number.isFinite(Number(value)) ? canonicalQuantity(Number(value), system || null, code) : undefined;
+  if (canonical) {
+    const factor = canonical.value / Number(value);
+    return `(canonical_unit = ${ctx.sql.p(canonical.unit)} AND ${numberCondition(ctx, `${prefix}${value}`, 'canonical_value', factor)})`;
+  }
   const conds = [numberCondition(ctx, num, 'value')];
   if (system) conds.push(`system = ${ctx.sql.p(system)}`);
   if (code) conds.push(`(code = ${ctx.sql.p(code)} OR unit = ${ctx.sql.p(code)})`);
