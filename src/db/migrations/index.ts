@@ -1,6 +1,7 @@
 import type { Queryable } from '../index.ts';
 import { core } from './001-core.ts';
 import { composite } from './002-composite.ts';
+import { quantityCanonical } from './005-quantity-canonical.ts';
 
 export interface Migration {
   version: number;
@@ -8,4 +9,4 @@ export interface Migration {
   up(tx: Queryable): Promise<void>;
 }
 
-export const migrations: Migration[] = [core, composite];
+export const migrations: Migration[] = [core, composite, quantityCanonical];
