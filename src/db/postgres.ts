@@ -5,6 +5,8 @@ import type { Database, Queryable, QueryResult } from './index.ts';
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 
+const MAX_ATTEMPTS = 5;
+
 export async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   pool.on('error', () => undefined); // an idle client dropped by the server is replaced on next use
@@ -22,17 +24,23 @@ export async function openPostgres(url: string, poolSize: number): Promise<Datab
     kind: 'postgres',
     ...wrap(pool),
     async transaction(fn) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await fn(wrap(client));
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
+      for (let attempt = 1; ; attempt++) {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          const result = await fn(wrap(client));
+          await client.query('COMMIT');
+          return result;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          // A deadlock or serialization failure is the server choosing a victim: the whole
+          // transaction is rolled back and may simply run again.
+          const code = (err as { code?: string }).code;
+          if ((code !== '40P01' && code !== '40001') || attempt >= MAX_ATTEMPTS) throw err;
+        } finally {
+          client.release();
+        }
+        await new Promise((r) => setTimeout(r, Math.random() * 50 * attempt));
       }
     },
     close: () => pool.end(),

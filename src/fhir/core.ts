@@ -117,6 +117,16 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
   operations.register(reindexOperation);
   await registerStoredSearchParameters(db);
 
+  /**
+   * Conditional writes on the same criteria run one at a time (a transaction-scoped advisory lock on
+   * the criteria), so two concurrent conditional creates cannot both find nothing and both create.
+   */
+  async function matchIdsLocked(type: string, query: QueryParams, tx: Queryable): Promise<string[]> {
+    const key = `${type}?${Object.entries(query).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${String(v)}`).join('&')}`;
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+    return matchIds(type, query, tx);
+  }
+
   const core: FhirCore = {
     db,
     config,
@@ -139,7 +149,7 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
       validate(fresh);
       return inTx(tx, async (q) => {
         if (options.ifNoneExist) {
-          const ids = await matchIds(fresh.resourceType, parseQuery(options.ifNoneExist), q);
+          const ids = await matchIdsLocked(fresh.resourceType, parseQuery(options.ifNoneExist), q);
           if (ids.length > 1) throw preconditionFailed(`If-None-Exist matches ${ids.length}+ ${fresh.resourceType} resources: the criteria must be more selective`);
           if (ids.length === 1) return { stored: await readResource(q, fresh.resourceType, ids[0]), created: false };
         }
@@ -162,7 +172,7 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
       assertType(type);
       const resource = asResource(body, type);
       return inTx(tx, async (q) => {
-        const ids = await matchIds(type, query, q);
+        const ids = await matchIdsLocked(type, query, q);
         if (ids.length > 1) throw preconditionFailed(`The conditional update criteria match several ${type} resources`);
         if (ids.length === 1) {
           if (resource.id && resource.id !== ids[0]) throw badRequest(`The id in the body (${resource.id}) differs from the matching resource ${type}/${ids[0]}`, 'id');
@@ -178,7 +188,8 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
     async patch(type, id, operations, options = {}, tx) {
       if (!Array.isArray(operations)) throw badRequest('A JSON Patch body is an array of operations');
       return inTx(tx, async (q) => {
-        const current = await readResource(q, type, id);
+        // Locked: concurrent patches apply one after the other instead of failing on the version check.
+        const current = await readResource(q, type, id, true);
         const resource = parseFhirJson(current.json) as Resource;
         let patched: Resource;
         try {

@@ -65,10 +65,10 @@ export async function readCurrent(tx: Queryable, type: string, id: string, lock 
   return rows[0] && toStored(type, rows[0]);
 }
 
-/** read: 404 when unknown, 410 when deleted. */
-export async function readResource(tx: Queryable, type: string, id: string): Promise<StoredResource> {
+/** read: 404 when unknown, 410 when deleted. lock: hold the row until the transaction ends. */
+export async function readResource(tx: Queryable, type: string, id: string, lock = false): Promise<StoredResource> {
   assertType(type);
-  const stored = ID_RE.test(id) ? await readCurrent(tx, type, id) : undefined;
+  const stored = ID_RE.test(id) ? await readCurrent(tx, type, id, lock) : undefined;
   if (!stored) throw notFound(`${type}/${id} is not known`);
   if (stored.deleted) {
     throw new FhirError(410, `${type}/${id} was deleted`, 'deleted', { ETag: `W/"${stored.versionId}"` });

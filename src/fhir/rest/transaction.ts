@@ -5,7 +5,10 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/index.ts';
 import type { FhirCore } from '../core.ts';
 import { cloneFhirJson } from '../json.ts';
+import { isStoredResourceType } from '../definitions.ts';
 import { badRequest, FhirError } from '../outcome.ts';
+import { ID_RE } from '../repository.ts';
+import { currentTable } from '../schema.ts';
 import { dispatch, splitUrl, written, type FhirResponse } from './dispatch.ts';
 
 /** Processing order required by the spec: DELETE, POST, PUT/PATCH, then reads. */
@@ -70,6 +73,7 @@ async function batch(core: FhirCore, entries: BundleEntry[], prefer?: string): P
 async function transaction(core: FhirCore, entries: BundleEntry[], prefer?: string): Promise<FhirResponse[]> {
   return core.db.transaction(async (tx) => {
     assertEachResourceOnce(entries);
+    await lockTargets(tx, entries);
     // 1. Every urn:uuid fullUrl of a POST gets its final reference before anything is written.
     const refs = new Map<string, string>();
     const existing = new Map<number, string>(); // conditional creates that matched: entry index → id
@@ -114,6 +118,19 @@ async function transaction(core: FhirCore, entries: BundleEntry[], prefer?: stri
     }
     return out;
   });
+}
+
+/**
+ * Locks the resources the transaction will change, in one global order, before touching any:
+ * two transactions updating A and B in opposite orders then queue instead of deadlocking.
+ */
+async function lockTargets(tx: Queryable, entries: BundleEntry[]): Promise<void> {
+  const targets = entries
+    .filter((e) => ['PUT', 'PATCH', 'DELETE'].includes(e.request!.method!) && !e.request!.url!.includes('?'))
+    .map((e) => e.request!.url!.replace(/^\//, '').split('/'))
+    .filter(([type, id]) => isStoredResourceType(type) && id && ID_RE.test(id))
+    .sort(([t1, i1], [t2, i2]) => t1.localeCompare(t2) || i1.localeCompare(i2));
+  for (const [type, id] of targets) await tx.query(`SELECT 1 FROM ${currentTable(type)} WHERE id = $1 FOR UPDATE`, [id]);
 }
 
 /** The spec forbids a transaction to touch the same resource twice: its outcome would depend on order. */

@@ -54,8 +54,11 @@ export class Validator {
   /** Profiles a package defines but this validator cannot use, with the reason. */
   private readonly unusable: Map<string, string>;
   private readonly baseChecks: ValueChecker;
+  /** The ValueSets and CodeSystems bindings are checked against; the terminology module adds the stored ones. */
+  readonly terminology: Terminology;
 
   private constructor(packages: FhirPackage[], notes: string[], profiles: Map<string, Profile>, unusable: Map<string, string>, terminology: Terminology) {
+    this.terminology = terminology;
     this.packages = packages;
     this.notes = notes;
     this.profiles = profiles;
@@ -146,7 +149,7 @@ export class Validator {
     });
 
     if (!baseChecked) for (const issue of runMedplum(resource)) add(isBlocking(issue) ? result.base : result.warnings, issue);
-    for (const issue of this.baseChecks.check(resource)) add(result.base, issue);
+    for (const issue of this.baseChecks.check(resource)) add(issue.severity === 'warning' ? result.warnings : result.base, issue);
     for (const issue of profileIssues) add(isBlocking(issue) ? result.profile : result.warnings, issue);
     return result;
   }

@@ -33,6 +33,7 @@ export const stripVersion = (canonical: string): string => canonical.split('|')[
 export class Terminology {
   private readonly valueSets = new Map<string, ValueSet>();
   private readonly codeSystems = new Map<string, CodeSystem>();
+  private readonly codeIndex = new Map<string, ReadonlySet<string>>();
   /** null: cannot be expanded locally. */
   private readonly expansions = new Map<string, Expansion | null>();
 
@@ -46,17 +47,40 @@ export class Terminology {
     return terminology;
   }
 
-  add(resource: { resourceType: string; url?: string }): void {
+  /** `codes`: the codes of a large CodeSystem given without its concepts (a compact index instead of the JSON). */
+  add(resource: { resourceType: string; url?: string }, codes?: ReadonlySet<string>): void {
     if (!resource.url) return;
     const url = stripVersion(resource.url);
     if (resource.resourceType === 'ValueSet') this.valueSets.set(url, resource as ValueSet);
-    else if (resource.resourceType === 'CodeSystem') this.codeSystems.set(url, resource as CodeSystem);
-    else return;
+    else if (resource.resourceType === 'CodeSystem') {
+      this.codeSystems.set(url, resource as CodeSystem);
+      if (codes) this.codeIndex.set(url, codes);
+      else this.codeIndex.delete(url);
+    } else return;
     this.expansions.clear(); // a new definition may complete a set that was unexpandable
   }
 
-  hasValueSet(url: string): boolean {
-    return this.valueSets.has(stripVersion(url));
+  /** Forgets a deleted ValueSet or CodeSystem. */
+  remove(resourceType: string, url: string): void {
+    const key = stripVersion(url);
+    if (resourceType === 'ValueSet') this.valueSets.delete(key);
+    else if (resourceType === 'CodeSystem') {
+      this.codeSystems.delete(key);
+      this.codeIndex.delete(key);
+    } else return;
+    this.expansions.clear();
+  }
+
+  /** A known definition, for services that answer terminology requests about built-in and package content. */
+  definition(resourceType: 'ValueSet' | 'CodeSystem', url: string): ValueSet | CodeSystem | undefined {
+    return (resourceType === 'ValueSet' ? this.valueSets : this.codeSystems).get(stripVersion(url));
+  }
+
+  /** "url (title)", for messages. */
+  label(url: string): string {
+    const valueSet = this.valueSets.get(stripVersion(url));
+    const title = valueSet?.title ?? valueSet?.name;
+    return title ? `${url} (${title})` : url;
   }
 
   /** The codes of the ValueSet, computed once; undefined when it cannot be expanded exactly here. */
@@ -125,6 +149,11 @@ export class Terminology {
     // Only a complete CodeSystem lists every valid code; fragments and examples would reject valid ones.
     if (!codeSystem || codeSystem.content !== 'complete') return undefined;
     const expansion = new Expansion();
+    const indexed = this.codeIndex.get(stripVersion(system));
+    if (indexed) {
+      for (const code of indexed) expansion.add(system, code);
+      return expansion;
+    }
     const visit = (concepts: CodeSystemConcept[] | undefined): void => {
       for (const concept of concepts ?? []) {
         expansion.add(system, concept.code);

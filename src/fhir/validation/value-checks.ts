@@ -1,5 +1,6 @@
 // Checks of element values that @medplum/core 4.5's validateResource does not make:
-// - required bindings: it checks none (its slice matcher even accepts any value for one);
+// - required and extensible bindings: it checks none (its slice matcher even accepts any value for one);
+//   a code outside an extensible binding is a warning, outside a required one an error;
 // - one value per choice element: it only warns, and validates one of them;
 // - the 32-bit range of integers: it checks integer-ness only;
 // - empty arrays: it reads them as absent.
@@ -24,8 +25,9 @@ interface PlanEntry {
   name: string;
   /** The JSON names the element takes (several for a choice `value[x]`), with their FHIR type and FHIRPath. */
   forms: { json: string; type: string; fhirPath: string }[];
-  /** Required ValueSet URL, if the element has one this server knows. */
+  /** ValueSet URL of a required or extensible binding (checked when the ValueSet can be expanded here). */
   valueSet?: string;
+  extensible?: boolean;
   /** Types of the element worth descending into. */
   descend: Set<string>;
 }
@@ -82,14 +84,14 @@ export class ValueChecker {
       fhirPath: choice ? `${name}.ofType(${type})` : name,
     }));
     const binding = element.binding;
-    const valueSet =
-      binding?.strength === 'required' && binding.valueSet && types.some((t) => BINDABLE.has(t)) && this.terminology.hasValueSet(binding.valueSet)
-        ? binding.valueSet
-        : undefined;
+    // Not filtered on the ValueSets known now: the terminology module adds ValueSets after plans are made.
+    const checkedStrength = binding?.strength === 'required' || binding?.strength === 'extensible';
+    const valueSet = checkedStrength && binding?.valueSet && types.some((t) => BINDABLE.has(t)) ? binding.valueSet : undefined;
+    const extensible = binding?.strength === 'extensible';
     const descend = new Set(types.filter((type) => this.isWorthDescending(type)));
     // Choice and integer rules are the same in a profile: the base pass checks them.
     const checked = valueSet || (!this.profile && (choice || types.some((t) => t in INTEGER_MIN)));
-    return checked || descend.size ? { parents, name, forms, valueSet, descend } : undefined;
+    return checked || descend.size ? { parents, name, forms, valueSet, extensible, descend } : undefined;
   }
 
   private isWorthDescending(type: string): boolean {
@@ -115,7 +117,7 @@ export class ValueChecker {
         }
         for (const { json, type, fhirPath } of present) {
           for (const [item, itemPath] of values(holder[json], `${at}.${fhirPath}`)) {
-            if (entry.valueSet && BINDABLE.has(type)) this.checkCode(item, type, entry.valueSet, itemPath, issues);
+            if (entry.valueSet && BINDABLE.has(type)) this.checkCode(item, type, entry.valueSet, !!entry.extensible, itemPath, issues);
             if (!this.profile && type in INTEGER_MIN && typeof item === 'number' && (item < INTEGER_MIN[type] || item > INTEGER_MAX)) {
               issues.push(error('value', itemPath, `${itemPath}: ${item} is out of the range of a FHIR ${type} (${INTEGER_MIN[type]}..${INTEGER_MAX})`));
             }
@@ -129,7 +131,7 @@ export class ValueChecker {
     }
   }
 
-  private checkCode(value: unknown, type: string, valueSet: string, path: string, issues: OperationOutcomeIssue[]): void {
+  private checkCode(value: unknown, type: string, valueSet: string, extensible: boolean, path: string, issues: OperationOutcomeIssue[]): void {
     const expansion = this.terminology.expand(valueSet);
     if (!expansion) return; // cannot be expanded here: not checked rather than rejecting valid codes
     let problem: string | undefined;
@@ -145,7 +147,9 @@ export class ValueChecker {
     }
     if (problem) {
       const allowed = allowedCodes(expansion, type !== 'code');
-      issues.push(error('code-invalid', path, `${path}: ${problem} is not in the required ValueSet ${valueSet}${allowed}`));
+      const label = this.terminology.label(valueSet);
+      if (extensible) issues.push({ ...error('code-invalid', path, `${path}: ${problem} is not in the extensible ValueSet ${label}${allowed}`), severity: 'warning' });
+      else issues.push(error('code-invalid', path, `${path}: ${problem} is not in the required ValueSet ${label}${allowed}`));
     }
   }
 }
