@@ -21,6 +21,8 @@ export interface Config {
   logLevel: string;
   /** Load the demo data set at start when the database is empty. */
   demo: boolean;
+  /** Refuse calls without a bearer token (SOCLE_AUTH=on). Tokens, when sent, are always checked. */
+  authRequired: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -39,6 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     searchMaxCount: int(env.SOCLE_SEARCH_MAX_COUNT, 1000, 'SOCLE_SEARCH_MAX_COUNT'),
     logLevel: env.LOG_LEVEL ?? 'info',
     demo: bool(env.SOCLE_DEMO, true),
+    authRequired: bool(env.SOCLE_AUTH, false),
     ...overrides,
   };
   return config;

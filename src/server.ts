@@ -6,6 +6,7 @@ import { openDatabase, type Database } from './db/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createFhirCore, type FhirCore } from './fhir/core.ts';
 import { registerFhirApi } from './fhir/rest/index.ts';
+import { registerAudit } from './audit/index.ts';
 
 export interface Platform {
   config: Config;
@@ -23,6 +24,7 @@ export async function createPlatform(config: Config, log: Logger = createLogger(
     dataDir: config.databaseUrl ? undefined : config.dataDir || undefined,
   });
   const fhir = await createFhirCore(db, config, log);
+  registerAudit(fhir);
 
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,

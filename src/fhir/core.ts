@@ -52,7 +52,7 @@ export interface FhirCore {
   delete(type: string, id: string, options?: { ifMatch?: number }, tx?: Queryable): Promise<StoredResource | undefined>;
   conditionalDelete(type: string, query: QueryParams, tx?: Queryable): Promise<number>;
   /** Several types: a system search (_type). */
-  search(type: string | string[], query: QueryParams, options?: { strict?: boolean }, tx?: Queryable): Promise<SearchResult>;
+  search(type: string | string[], query: QueryParams, options?: { strict?: boolean; compartment?: string }, tx?: Queryable): Promise<SearchResult>;
   /** Ids of the resources matching a conditional query ("identifier=x|y"). */
   matchIds(type: string, query: QueryParams, tx?: Queryable): Promise<string[]>;
   validate(resource: Resource): void;
@@ -225,7 +225,7 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
       });
     },
 
-    search: (type, query, options = {}, tx) => search(tx ?? db, type, query, searchOptions(options.strict)),
+    search: (type, query, options = {}, tx) => search(tx ?? db, type, query, { ...searchOptions(options.strict), compartment: options.compartment }),
     matchIds,
     validate,
   };

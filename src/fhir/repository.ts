@@ -18,6 +18,8 @@ export interface StoredResource {
   versionId: number;
   lastUpdated: string;
   deleted: boolean;
+  /** The patient the resource belongs to (patient compartment), if any. */
+  compartment: string | null;
   /** The resource as served, JSON text. */
   json: string;
 }
@@ -45,6 +47,7 @@ interface Row {
   version_id: number;
   last_updated: Date;
   deleted: boolean;
+  compartment: string | null;
   content: string;
 }
 
@@ -54,12 +57,13 @@ const toStored = (type: string, r: Row): StoredResource => ({
   versionId: r.version_id,
   lastUpdated: r.last_updated.toISOString(),
   deleted: r.deleted,
+  compartment: r.compartment,
   json: r.content,
 });
 
 export async function readCurrent(tx: Queryable, type: string, id: string, lock = false): Promise<StoredResource | undefined> {
   const { rows } = await tx.query<Row>(
-    `SELECT id, version_id, last_updated, deleted, content FROM ${currentTable(type)} WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+    `SELECT id, version_id, last_updated, deleted, compartment, content FROM ${currentTable(type)} WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
     [id],
   );
   return rows[0] && toStored(type, rows[0]);
@@ -81,7 +85,7 @@ export async function readVersion(tx: Queryable, type: string, id: string, versi
   const vid = Number(versionId);
   if (!Number.isInteger(vid) || vid < 1 || vid > 2 ** 31 - 1 || !ID_RE.test(id)) throw notFound(`${type}/${id}/_history/${versionId} is not known`);
   const { rows } = await tx.query<Row>(
-    `SELECT id, version_id, last_updated, deleted, content FROM ${historyTable(type)} WHERE id = $1 AND version_id = $2`,
+    `SELECT id, version_id, last_updated, deleted, compartment, content FROM ${historyTable(type)} WHERE id = $1 AND version_id = $2`,
     [id, vid],
   );
   if (!rows[0]) throw notFound(`${type}/${id}/_history/${versionId} is not known`);
@@ -96,7 +100,14 @@ export async function readVersion(tx: Queryable, type: string, id: string, versi
 export async function writeResource(
   tx: Queryable,
   resource: Resource,
-  options: { method: WriteMethod; ifMatch?: number; allowCreate?: boolean; mustBeNew?: boolean } = { method: 'POST' },
+  options: {
+    method: WriteMethod;
+    ifMatch?: number;
+    allowCreate?: boolean;
+    mustBeNew?: boolean;
+    /** false: leave it out of the change log (the platform's own audit trail, which would drown the history). */
+    changeLog?: boolean;
+  } = { method: 'POST' },
 ): Promise<WriteResult> {
   const type = resource.resourceType;
   assertType(type);
@@ -127,13 +138,13 @@ export async function writeResource(
   const steps = [
     ...(current ? deleteIndexSql(sql, type, id) : []),
     ...insertIndexSql(sql, type, id, rows),
-    ...logSql(sql, type, pId, pVersion, pAt, 'false', pCompartment, options.method, pJson),
+    ...logSql(sql, type, pId, pVersion, pAt, 'false', pCompartment, options.method, pJson, options.changeLog ?? true),
   ];
   const main = current
     ? `UPDATE ${currentTable(type)} SET version_id = ${pVersion}, last_updated = ${pAt}, deleted = false, compartment = ${pCompartment}, content = ${pJson} WHERE id = ${pId}`
     : `INSERT INTO ${currentTable(type)} (id, version_id, last_updated, deleted, compartment, content) VALUES (${pId}, ${pVersion}, ${pAt}, false, ${pCompartment}, ${pJson})`;
   await tx.query(withSteps(steps, main), sql.params);
-  const stored = { resourceType: type, id, versionId, lastUpdated: lastUpdated.toISOString(), deleted: false, json };
+  const stored = { resourceType: type, id, versionId, lastUpdated: lastUpdated.toISOString(), deleted: false, compartment, json };
   return { stored, created: !current || current.deleted };
 }
 
@@ -157,12 +168,11 @@ export async function deleteResource(tx: Queryable, type: string, id: string, if
 }
 
 /** The history row and the change-log row of a new version, as CTE bodies. */
-function logSql(sql: Sql, type: string, pId: string, pVersion: string, pAt: string, deleted: string, pCompartment: string, method: WriteMethod, pJson: string): string[] {
+function logSql(sql: Sql, type: string, pId: string, pVersion: string, pAt: string, deleted: string, pCompartment: string, method: WriteMethod, pJson: string, changeLog = true): string[] {
   const pMethod = sql.p(method);
-  return [
-    `INSERT INTO ${historyTable(type)} (id, version_id, last_updated, deleted, compartment, method, content) VALUES (${pId}, ${pVersion}, ${pAt}, ${deleted}, ${pCompartment}, ${pMethod}, ${pJson})`,
-    `INSERT INTO resource_change (resource_type, id, version_id, last_updated, method) VALUES (${sql.p(type)}, ${pId}, ${pVersion}, ${pAt}, ${pMethod})`,
-  ];
+  const history = `INSERT INTO ${historyTable(type)} (id, version_id, last_updated, deleted, compartment, method, content) VALUES (${pId}, ${pVersion}, ${pAt}, ${deleted}, ${pCompartment}, ${pMethod}, ${pJson})`;
+  if (!changeLog) return [history];
+  return [history, `INSERT INTO resource_change (resource_type, id, version_id, last_updated, method) VALUES (${sql.p(type)}, ${pId}, ${pVersion}, ${pAt}, ${pMethod})`];
 }
 
 /** resourceType, id and meta first, as FHIR examples are written. */

@@ -9,7 +9,10 @@ import { storedResourceTypes } from '../definitions.ts';
 import { assertType, type StoredResource, type WriteResult } from '../repository.ts';
 import { OperationParams } from '../operations.ts';
 import type { QueryParams } from '../search/engine.ts';
+import { currentContext } from '../../access/context.ts';
+import { decide, type Decision } from '../../access/policy.ts';
 import { historyBundle, projectJson, searchBundle, type Projection } from './bundles.ts';
+import { auditInteraction, authorize, interactionOf } from './interceptors.ts';
 
 export interface FhirRequest {
   method: string;
@@ -28,9 +31,30 @@ export interface FhirResponse {
   headers: Record<string, string>;
   /** JSON text of the body, if any. */
   body?: string;
+  /** What a read-type interaction disclosed, for the audit trail. */
+  disclosed?: { what?: string[]; patients?: string[] };
 }
 
+/** One FHIR interaction under the platform's rules: access decision, then the interaction, then its trace. */
 export async function dispatch(core: FhirCore, req: FhirRequest, tx?: Queryable): Promise<FhirResponse> {
+  const started = new Date();
+  const interaction = interactionOf(core, req);
+  try {
+    const decision = authorize(core, interaction);
+    const res = await route(core, req, decision, tx);
+    if (!interaction.write) await auditInteraction(core, interaction, req, started, { status: res.status, ...res.disclosed }, tx);
+    return res;
+  } catch (err) {
+    // Inside a Bundle transaction the failure rolls everything back: the Bundle's own trace records it.
+    if (!tx) {
+      const status = err instanceof FhirError ? err.status : 500;
+      await auditInteraction(core, interaction, req, started, { status, reason: err instanceof FhirError ? err.message : 'internal error' });
+    }
+    throw err;
+  }
+}
+
+async function route(core: FhirCore, req: FhirRequest, decision: Decision, tx?: Queryable): Promise<FhirResponse> {
   const segments = req.path.split('/').filter(Boolean);
   const m = req.method.toUpperCase();
   const last = segments[segments.length - 1] ?? '';
@@ -41,15 +65,18 @@ export async function dispatch(core: FhirCore, req: FhirRequest, tx?: Queryable)
   if (extra.length > 0 || !type) throw notFound(`No FHIR endpoint at ${m} /fhir/${req.path}`);
   const hasQuery = Object.keys(req.query).length > 0;
 
+  if ((type === '_history' || id === '_history') && decision.compartment) {
+    throw new FhirError(403, 'The history of a whole type or of the server is reserved to administrators; read the history of your own resources', 'forbidden');
+  }
   if (type === '_history' && !id && m === 'GET') return historyResponse(core, req, {}, tx);
   if (id === '_history' && !op && m === 'GET') return historyResponse(core, req, { type }, tx);
-  if (id === '_search' && !op && m === 'POST') return searchResponse(core, type, { ...req.query, ...(req.body as QueryParams) }, req, tx);
+  if (id === '_search' && !op && m === 'POST') return searchResponse(core, type, { ...req.query, ...(req.body as QueryParams) }, req, decision, tx);
 
   if (!id) {
     switch (m) {
       case 'GET':
       case 'HEAD':
-        return searchResponse(core, type, req.query, req, tx);
+        return searchResponse(core, type, req.query, req, decision, tx);
       case 'POST':
         return written(core, req, await core.create(req.body, { type, ifNoneExist: req.ifNoneExist }, tx));
       case 'PUT':
@@ -68,9 +95,9 @@ export async function dispatch(core: FhirCore, req: FhirRequest, tx?: Queryable)
     switch (m) {
       case 'GET':
       case 'HEAD': {
-        const stored = await core.read(type, id, tx);
+        const stored = inCompartment(await core.read(type, id, tx), decision);
         if (req.ifNoneMatch && etagMatches(req.ifNoneMatch, stored.versionId)) return { status: 304, headers: resourceHeaders(base, stored) };
-        return { status: 200, headers: resourceHeaders(base, stored), body: project(core, stored, req.query) };
+        return { status: 200, headers: resourceHeaders(base, stored), body: project(core, stored, req.query), disclosed: disclosed([stored]) };
       }
       case 'PUT':
         return written(core, req, await core.update(type, id, req.body, { ifMatch: parseEtag(req.ifMatch) }, tx));
@@ -86,13 +113,15 @@ export async function dispatch(core: FhirCore, req: FhirRequest, tx?: Queryable)
 
   if (op === '_history' && (m === 'GET' || m === 'HEAD')) {
     if (!vid) {
-      await core.read(type, id, tx).catch((e: FhirError) => {
+      const current = await core.read(type, id, tx).catch((e: FhirError) => {
         if (e.status !== 410) throw e; // a deleted resource still has a history
+        return undefined;
       });
+      if (current) inCompartment(current, decision);
       return historyResponse(core, req, { type, id }, tx);
     }
-    const stored = await core.vread(type, id, vid, tx);
-    return { status: 200, headers: resourceHeaders(base, stored), body: core.present(type, stored.json) };
+    const stored = inCompartment(await core.vread(type, id, vid, tx), decision);
+    return { status: 200, headers: resourceHeaders(base, stored), body: core.present(type, stored.json), disclosed: disclosed([stored]) };
   }
   if (op !== '_history') throw notFound(`No FHIR endpoint at ${m} /fhir/${req.path}`);
   throw notAllowed(`${m} is not allowed on a version (/${req.path})`, ALLOW.history);
@@ -182,20 +211,46 @@ function projectionOf(query: QueryParams): Projection | undefined {
   return undefined;
 }
 
-async function searchResponse(core: FhirCore, type: string, query: QueryParams, req: FhirRequest, tx?: Queryable): Promise<FhirResponse> {
+async function searchResponse(core: FhirCore, type: string, query: QueryParams, req: FhirRequest, decision: Decision, tx?: Queryable): Promise<FhirResponse> {
   const strict = /handling=strict/.test(req.prefer ?? '');
-  const result = await core.search(type, query, { strict }, tx);
+  const result = await core.search(type, query, { strict, compartment: decision.compartment }, tx);
+  result.included = result.included.filter(mayInclude);
   const self = selfUrl(core, type, query);
-  return { status: 200, headers: {}, body: searchBundle(core, self, result, projectionOf(query)) };
+  return { status: 200, headers: {}, body: searchBundle(core, self, result, projectionOf(query)), disclosed: disclosed([...result.matches, ...result.included]) };
+}
+
+/** A caller narrowed to one patient's record sees that record only (a Patient is its own compartment). */
+function inCompartment(stored: StoredResource, decision: Decision): StoredResource {
+  if (decision.compartment === undefined) return stored;
+  const owner = stored.resourceType === 'Patient' ? stored.id : stored.compartment;
+  if (owner !== decision.compartment) throw new FhirError(403, `${stored.resourceType}/${stored.id} is not part of your record`, 'forbidden');
+  return stored;
+}
+
+/** An _include or _revinclude adds only what the caller could read on its own. */
+function mayInclude(r: StoredResource): boolean {
+  const principal = currentContext()?.principal;
+  if (!principal) return true;
+  const d = decide(principal, { action: 'read', type: r.resourceType });
+  const owner = r.resourceType === 'Patient' ? r.id : r.compartment;
+  return d.allow && (d.compartment === undefined || owner === d.compartment);
+}
+
+function disclosed(resources: StoredResource[]): FhirResponse['disclosed'] {
+  const patients = resources.map((r) => (r.resourceType === 'Patient' ? r.id : r.compartment)).filter((p): p is string => !!p);
+  return { what: resources.length === 1 ? [`${resources[0].resourceType}/${resources[0].id}`] : undefined, patients };
 }
 
 /** GET /fhir?_type=Patient,Practitioner&…: the parameters must apply to every type named. */
 async function systemSearch(core: FhirCore, req: FhirRequest, tx?: Queryable): Promise<FhirResponse> {
   const { _type, ...query } = req.query;
   const types = _type === undefined ? [...storedResourceTypes()] : [...new Set((Array.isArray(_type) ? _type : [_type]).flatMap((t) => t.split(',')).map((t) => t.trim()))];
+  // Each type is authorised on its own; a caller narrowed to one patient is narrowed in every type.
+  const compartment = types.map((type) => authorize(core, { action: 'search', type, subtype: 'search-system', write: false }).compartment).find(Boolean);
   const strict = /handling=strict/.test(req.prefer ?? '');
-  const result = await core.search(types, query, { strict }, tx);
-  return { status: 200, headers: {}, body: searchBundle(core, selfUrl(core, '', req.query), result, projectionOf(query)) };
+  const result = await core.search(types, query, { strict, compartment }, tx);
+  result.included = result.included.filter(mayInclude);
+  return { status: 200, headers: {}, body: searchBundle(core, selfUrl(core, '', req.query), result, projectionOf(query)), disclosed: disclosed([...result.matches, ...result.included]) };
 }
 
 async function historyResponse(core: FhirCore, req: FhirRequest, scope: { type?: string; id?: string }, tx?: Queryable): Promise<FhirResponse> {

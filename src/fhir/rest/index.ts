@@ -5,6 +5,8 @@ import type { Config } from '../../config.ts';
 import type { FhirCore } from '../core.ts';
 import { badRequest, FhirError } from '../outcome.ts';
 import { parseFhirJson } from '../json.ts';
+import { withContext, type RequestContext } from '../../access/context.ts';
+import type { TokenVerifier } from '../../access/principal.ts';
 import { capabilityStatement } from './capability.ts';
 import { dispatch, type FhirRequest } from './dispatch.ts';
 import { processBundle } from './transaction.ts';
@@ -12,8 +14,30 @@ import { processBundle } from './transaction.ts';
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
 
-export async function registerFhirApi(app: FastifyInstance, opts: { fhir: FhirCore; config: Config }): Promise<void> {
-  const { fhir } = opts;
+export async function registerFhirApi(app: FastifyInstance, opts: { fhir: FhirCore; config: Config; verifyToken?: TokenVerifier }): Promise<void> {
+  const { fhir, verifyToken } = opts;
+
+  /** Who calls, from the bearer token; a token that does not verify is a 401, never an anonymous call. */
+  async function contextOf(req: FastifyRequest): Promise<RequestContext> {
+    const ctx: RequestContext = {
+      ip: req.ip,
+      requestId: req.id,
+      purposeOfUse: header(req, 'x-purpose-of-use'),
+      breakGlassReason: header(req, 'x-break-glass-reason'),
+    };
+    const authorization = header(req, 'authorization');
+    if (authorization) {
+      const m = /^Bearer\s+(\S+)$/i.exec(authorization);
+      if (!m) throw new FhirError(401, 'The Authorization header must be "Bearer <access token>"', 'login', { 'WWW-Authenticate': 'Bearer' });
+      if (!verifyToken) throw new FhirError(401, 'This server has no token issuer configured to verify bearer tokens', 'login');
+      try {
+        ctx.principal = await verifyToken(m[1]);
+      } catch (err) {
+        throw new FhirError(401, `The access token was refused: ${(err as Error).message}`, 'login', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+      }
+    }
+    return ctx;
+  }
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, body, done) => {
@@ -34,7 +58,8 @@ export async function registerFhirApi(app: FastifyInstance, opts: { fhir: FhirCo
   app.get('/metadata', async (_req, reply) => reply.type(FHIR_JSON).send(capabilityStatement(fhir)));
 
   app.post('/', async (req, reply) => {
-    const body = await processBundle(fhir, req.body, header(req, 'prefer'));
+    const ctx = await contextOf(req);
+    const body = await withContext(ctx, () => processBundle(fhir, req.body, header(req, 'prefer')));
     return reply.type(FHIR_JSON).send(body);
   });
 
@@ -56,7 +81,8 @@ export async function registerFhirApi(app: FastifyInstance, opts: { fhir: FhirCo
     if (req.method === 'PATCH' && !String(req.headers['content-type']).startsWith('application/json-patch+json')) {
       throw new FhirError(415, 'PATCH supports JSON Patch only: send Content-Type application/json-patch+json', 'not-supported');
     }
-    const res = await dispatch(fhir, r);
+    const ctx = await contextOf(req);
+    const res = await withContext(ctx, () => dispatch(fhir, r));
     reply.code(res.status).headers(res.headers);
     if (res.body === undefined) return reply.send();
     return reply.type(FHIR_JSON).send(res.body);

@@ -9,7 +9,8 @@ import { isStoredResourceType } from '../definitions.ts';
 import { badRequest, FhirError } from '../outcome.ts';
 import { ID_RE } from '../repository.ts';
 import { currentTable } from '../schema.ts';
-import { dispatch, splitUrl, written, type FhirResponse } from './dispatch.ts';
+import { dispatch, splitUrl, written, type FhirRequest, type FhirResponse } from './dispatch.ts';
+import { auditInteraction, authorize, interactionOf } from './interceptors.ts';
 
 /** Processing order required by the spec: DELETE, POST, PUT/PATCH, then reads. */
 const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
@@ -34,7 +35,19 @@ export async function processBundle(core: FhirCore, body: unknown, prefer?: stri
       throw badRequest(`Bundle.entry[${i}].request needs a method (GET, POST, PUT, PATCH, DELETE) and a url`, `Bundle.entry[${i}].request`);
     }
   });
-  const responses = bundle.type === 'transaction' ? await transaction(core, entries, prefer) : await batch(core, entries, prefer);
+  let responses: FhirResponse[];
+  if (bundle.type === 'batch') responses = await batch(core, entries, prefer);
+  else {
+    const started = new Date();
+    try {
+      responses = await transaction(core, entries, prefer);
+    } catch (err) {
+      const status = err instanceof FhirError ? err.status : 500;
+      const interaction = { action: 'operation' as const, operation: 'transaction', subtype: 'transaction', write: false };
+      await auditInteraction(core, interaction, { method: 'POST', path: '', query: {} }, started, { status, reason: err instanceof FhirError ? err.message : 'internal error' });
+      throw err;
+    }
+  }
   return JSON.stringify({
     resourceType: 'Bundle',
     type: `${bundle.type}-response`,
@@ -60,10 +73,14 @@ function toEntry(r: FhirResponse): BundleEntry {
 async function batch(core: FhirCore, entries: BundleEntry[], prefer?: string): Promise<FhirResponse[]> {
   const out: FhirResponse[] = [];
   for (const e of entries) {
+    const started = new Date();
     try {
       out.push(await core.db.transaction((tx) => run(core, e, tx, prefer)));
     } catch (err) {
       if (!(err instanceof FhirError)) throw err;
+      // The entry's own transaction rolled back, its trace with it: record the failure now.
+      const req = entryRequest(core, e, prefer);
+      await auditInteraction(core, interactionOf(core, req), req, started, { status: err.status, reason: err.message });
       out.push({ status: err.status, headers: {}, body: JSON.stringify(err.outcome) });
     }
   }
@@ -102,6 +119,7 @@ async function transaction(core: FhirCore, entries: BundleEntry[], prefer?: stri
       try {
         if (e.request!.method === 'POST' && e.resource) {
           const id = refs.get(`__entry${i}`) as string;
+          authorize(core, { action: 'create', type: e.resource.resourceType, subtype: 'create', write: true });
           out[i] = existing.has(i)
             ? written(core, { method: 'POST', prefer }, { stored: await core.read(e.resource.resourceType, id, tx), created: false })
             : written(core, { method: 'POST', prefer }, await core.create(e.resource, { assignedId: id }, tx));
@@ -147,21 +165,21 @@ function assertEachResourceOnce(entries: BundleEntry[]): void {
 }
 
 function run(core: FhirCore, e: BundleEntry, tx: Queryable, prefer?: string): Promise<FhirResponse> {
+  return dispatch(core, entryRequest(core, e, prefer), tx);
+}
+
+function entryRequest(core: FhirCore, e: BundleEntry, prefer?: string): FhirRequest {
   const { path, query } = splitUrl(e.request!.url!.replace(/^\//, '').replace(`${core.config.baseUrl}/fhir/`, ''));
-  return dispatch(
-    core,
-    {
-      method: e.request!.method!,
-      path,
-      query,
-      body: e.request!.method === 'PATCH' ? patchBody(e.resource) : e.resource,
-      ifMatch: e.request!.ifMatch,
-      ifNoneExist: e.request!.ifNoneExist,
-      ifNoneMatch: e.request!.ifNoneMatch,
-      prefer,
-    },
-    tx,
-  );
+  return {
+    method: e.request!.method!,
+    path,
+    query,
+    body: e.request!.method === 'PATCH' ? patchBody(e.resource) : e.resource,
+    ifMatch: e.request!.ifMatch,
+    ifNoneExist: e.request!.ifNoneExist,
+    ifNoneMatch: e.request!.ifNoneMatch,
+    prefer,
+  };
 }
 
 /** In a Bundle, a JSON Patch travels as a Binary whose data is the base64 patch document. */

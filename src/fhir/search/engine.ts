@@ -15,6 +15,8 @@ export interface SearchOptions {
   maxCount: number;
   /** Prefer: handling=strict turns unknown parameters into a 400. */
   strict?: boolean;
+  /** Only resources of this patient's compartment (a security filter, applied in SQL so paging stays exact). */
+  compartment?: string;
 }
 
 export interface SearchResult {
@@ -55,7 +57,11 @@ export async function search(db: Queryable, typeOrTypes: string | string[], quer
   const warnings = new Set<string>();
   const sql = new Sql();
   const ctx: PredicateContext = { sql, baseUrl: options.baseUrl, warn: (m) => warnings.add(m) };
-  const filters = types.map((type) => ({ type, where: filterOf(ctx, type, query, options.strict ?? false, warnings) }));
+  const filters = types.map((type) => {
+    const where = filterOf(ctx, type, query, options.strict ?? false, warnings);
+    if (options.compartment !== undefined) where.push(`${type === 'Patient' ? 'r.id' : 'r.compartment'} = ${sql.p(options.compartment)}`);
+    return { type, where };
+  });
 
   const countOnly = first(query._summary) === 'count';
   const count = countOnly ? 0 : pageSize(first(query._count), options);
@@ -77,11 +83,11 @@ export async function search(db: Queryable, typeOrTypes: string | string[], quer
       keysOfFirst = keys;
       if (cursor && cursor.values.length !== keys.length) throw badRequest(INVALID_CURSOR);
       const pageWhere = cursor ? [...where, keyset(sql, keys, cursor.values, backwards)] : where;
-      return `SELECT r.id, r.version_id, r.last_updated, r.content, ${keys.map((k, i) => `COALESCE(${k.expr}, ${k.sentinel}) AS s${i}`).join(', ')}
+      return `SELECT r.id, r.version_id, r.last_updated, r.compartment, r.content, ${keys.map((k, i) => `COALESCE(${k.expr}, ${k.sentinel}) AS s${i}`).join(', ')}
         FROM ${currentTable(type)} r WHERE ${pageWhere.join(' AND ')}`;
     });
     const order = keysOfFirst.map((k, i) => `s${i} ${k.desc !== backwards ? 'DESC' : 'ASC'}`).join(', ');
-    const { rows } = await db.query<{ id: string; version_id: number; last_updated: Date; content: string } & Record<string, unknown>>(
+    const { rows } = await db.query<{ id: string; version_id: number; last_updated: Date; compartment: string | null; content: string } & Record<string, unknown>>(
       `${branches.length === 1 ? branches[0] : branches.map((b) => `(${b})`).join(' UNION ALL ')} ORDER BY ${order} LIMIT ${count + 1}`,
       sql.params,
     );
@@ -96,6 +102,7 @@ export async function search(db: Queryable, typeOrTypes: string | string[], quer
       versionId: r.version_id,
       lastUpdated: r.last_updated.toISOString(),
       deleted: false,
+      compartment: r.compartment,
       json: r.content,
     }));
     const hasNext = backwards || more;
@@ -288,9 +295,9 @@ function groupBy(pairs: [string, string][]): Map<string, string[]> {
 
 async function fetchAll(db: Queryable, type: string, ids: string[]): Promise<StoredResource[]> {
   if (ids.length === 0 || !isStoredResourceType(type)) return [];
-  const { rows } = await db.query<{ id: string; version_id: number; last_updated: Date; content: string }>(
-    `SELECT id, version_id, last_updated, content FROM ${currentTable(type)} WHERE id = ANY($1::text[]) AND NOT deleted`,
+  const { rows } = await db.query<{ id: string; version_id: number; last_updated: Date; compartment: string | null; content: string }>(
+    `SELECT id, version_id, last_updated, compartment, content FROM ${currentTable(type)} WHERE id = ANY($1::text[]) AND NOT deleted`,
     [ids],
   );
-  return rows.map((r) => ({ resourceType: type, id: r.id, versionId: r.version_id, lastUpdated: r.last_updated.toISOString(), deleted: false, json: r.content }));
+  return rows.map((r) => ({ resourceType: type, id: r.id, versionId: r.version_id, lastUpdated: r.last_updated.toISOString(), deleted: false, compartment: r.compartment, json: r.content }));
 }

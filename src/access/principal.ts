@@ -1,0 +1,27 @@
+// Who is calling: built from a verified access token by the issuers' verifier (src/auth).
+
+export interface Principal {
+  kind: 'professional' | 'patient' | 'system';
+  /** iss of the token. */
+  issuer: string;
+  subject: string;
+  clientId: string;
+  scopes: string[];
+  acr?: string;
+  /** Professionals: SubjectNameID, the idNat_PS (e.g. 810001234567). */
+  idNatPs?: string;
+  /** Professionals: TRE_G15 profession codes of their Annuaire exercices. */
+  professions?: string[];
+  /** Professionals: savoir-faire codes (e.g. SM54). */
+  specialties?: string[];
+  /** Professionals: their Practitioner resource in the store. */
+  practitionerId?: string;
+  /** Patients: their Patient resource in the store. */
+  patientId?: string;
+  ins?: string;
+  /** The platform's administrator client. */
+  admin?: boolean;
+}
+
+/** Verifies a bearer token and says who it stands for; throws AccessError(401) when it cannot. */
+export type TokenVerifier = (token: string) => Promise<Principal>;
