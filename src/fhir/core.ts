@@ -21,7 +21,7 @@ import {
 import { OperationRegistry } from './operations.ts';
 import { reindexOperation } from './reindex.ts';
 import { ensureResourceTables } from './schema.ts';
-import { activateSearchParameter, registerStoredSearchParameters } from './search/custom.ts';
+import { activateSearchParameter, assertUsable, registerStoredSearchParameters } from './search/custom.ts';
 import { search, type QueryParams, type SearchResult } from './search/engine.ts';
 import { Validator } from './validation/index.ts';
 
@@ -102,7 +102,7 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
   const writeHooks: WriteHook[] = [
     // A SearchParameter written through the API becomes searchable at once (existing data: $reindex).
     async (_tx, stored) => {
-      if (stored.resourceType === 'SearchParameter' && !stored.deleted) activateSearchParameter(JSON.parse(stored.json));
+      if (stored.resourceType === 'SearchParameter' && !stored.deleted) activateSearchParameter(assertUsable(JSON.parse(stored.json)));
     },
   ];
   const afterWrite = async (tx: Queryable, stored: StoredResource) => {

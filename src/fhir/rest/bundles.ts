@@ -18,12 +18,13 @@ export function projectJson(json: string, projection: Projection): string {
   const resource = parseFhirJson(json) as Record<string, any>;
   const type = resource.resourceType as string;
   let keep: (key: string) => boolean;
+  const mandatory = getDataType(type)?.mandatoryProperties ?? new Set<string>();
   if (projection.elements) {
     const wanted = new Set(projection.elements.map((e) => e.replace(new RegExp(`^${type}\\.`), '')));
-    const mandatory = getDataType(type)?.mandatoryProperties ?? new Set<string>();
-    keep = (k) => wanted.has(k) || mandatory.has(k);
+    keep = (k) => wanted.has(k) || wanted.has(k.replace(/\[x\]$/, '')) || mandatory.has(k);
   } else if (projection.summary === 'text') {
-    keep = (k) => k === 'text' || k === 'id' || k === 'meta';
+    // text, id, meta and the top-level mandatory elements (R4 search#summary)
+    keep = (k) => k === 'text' || mandatory.has(k);
   } else if (projection.summary === 'data') {
     keep = (k) => k !== 'text';
   } else {

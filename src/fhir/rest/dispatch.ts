@@ -70,7 +70,7 @@ async function route(core: FhirCore, req: FhirRequest, decision: Decision, tx?: 
   }
   if (type === '_history' && !id && m === 'GET') return historyResponse(core, req, {}, tx);
   if (id === '_history' && !op && m === 'GET') return historyResponse(core, req, { type }, tx);
-  if (id === '_search' && !op && m === 'POST') return searchResponse(core, type, { ...req.query, ...(req.body as QueryParams) }, req, decision, tx);
+  if (id === '_search' && !op && m === 'POST') return searchResponse(core, type, mergeQuery(req.query, (req.body ?? {}) as QueryParams), req, decision, tx);
 
   if (!id) {
     switch (m) {
@@ -206,9 +206,23 @@ function project(core: FhirCore, stored: StoredResource, query: QueryParams): st
 function projectionOf(query: QueryParams): Projection | undefined {
   const elements = query._elements;
   const summary = query._summary;
+  if (summary !== undefined && !['true', 'false', 'text', 'data', 'count'].includes(String(summary))) {
+    throw badRequest(`_summary must be true, false, text, data or count, got "${summary}"`);
+  }
   if (elements) return { elements: String(elements).split(',').map((e) => e.trim()).filter(Boolean) };
   if (summary && summary !== 'false' && summary !== 'count') return { summary: String(summary) as Projection['summary'] };
   return undefined;
+}
+
+/** Query string and form body of POST _search: both count, a parameter present in both is AND-ed. */
+function mergeQuery(a: QueryParams, b: QueryParams): QueryParams {
+  const out: QueryParams = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    if (v === undefined) continue;
+    const prev = out[k];
+    out[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), ...(Array.isArray(v) ? v : [v])];
+  }
+  return out;
 }
 
 async function searchResponse(core: FhirCore, type: string, query: QueryParams, req: FhirRequest, decision: Decision, tx?: Queryable): Promise<FhirResponse> {

@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Config } from '../../config.ts';
 import type { FhirCore } from '../core.ts';
 import { badRequest, FhirError } from '../outcome.ts';
+import { parseQuery } from '../core.ts';
 import { parseFhirJson } from '../json.ts';
 import { withContext, type RequestContext } from '../../access/context.ts';
 import type { TokenVerifier } from '../../access/principal.ts';
@@ -49,7 +50,7 @@ export async function registerFhirApi(app: FastifyInstance, opts: { fhir: FhirCo
     }
   });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    done(null, parseQuery(body as string)); // repeated fields are AND-ed search parameters: keep them all
   });
 
   app.setErrorHandler((err: FastifyError | FhirError, req, reply) => sendError(req, reply, err));

@@ -1,9 +1,10 @@
 // SearchParameters beyond the R4 base: from loaded implementation-guide packages and from
 // SearchParameter resources stored on this server. Both feed @medplum/core's registry, which the
 // indexer and the search engine read.
-import { indexSearchParameter } from '@medplum/core';
+import { evalFhirPathTyped, indexSearchParameter, parseFhirPath, toTypedValue } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/index.ts';
+import { FhirError } from '../outcome.ts';
 import { currentTable } from '../schema.ts';
 
 export function activateSearchParameter(sp: SearchParameter): void {
@@ -16,4 +17,20 @@ export async function registerStoredSearchParameters(db: Queryable): Promise<num
   const { rows } = await db.query<{ content: string }>(`SELECT content FROM ${currentTable('SearchParameter')} WHERE NOT deleted`);
   for (const r of rows) activateSearchParameter(JSON.parse(r.content) as SearchParameter);
   return rows.length;
+}
+
+/**
+ * A SearchParameter whose expression the FHIRPath engine cannot evaluate would silently match
+ * nothing: it is refused (422) when written, naming the cause.
+ */
+export function assertUsable(sp: SearchParameter): SearchParameter {
+  if (!sp.expression || sp.type === 'composite' || sp.type === 'special') return sp;
+  for (const base of sp.base ?? []) {
+    try {
+      evalFhirPathTyped(parseFhirPath(sp.expression), [toTypedValue({ resourceType: base, id: 'probe' })]);
+    } catch (err) {
+      throw new FhirError(422, [{ severity: 'error', code: 'not-supported', diagnostics: `The expression of SearchParameter ${sp.code} cannot be evaluated on ${base}: ${(err as Error).message}`, expression: ['SearchParameter.expression'] }]);
+    }
+  }
+  return sp;
 }

@@ -37,12 +37,18 @@ const RESULT_PARAMS = new Set(['_sort', '_count', '_total', '_include', '_revinc
 interface SortKey {
   expr: string;
   desc: boolean;
-  sentinel: string;
+  /** Stands for a missing value, so that rows without one still sort and page; absent when never null. */
+  sentinel?: string;
 }
+
+/** The key as selected and compared: a bare column lets PostgreSQL walk its index in order. */
+const keyExpr = (k: SortKey) => (k.sentinel ? `COALESCE(${k.expr}, ${k.sentinel})` : k.expr);
 
 interface Cursor {
   dir: 'next' | 'prev';
   values: unknown[];
+  /** The total counted on the first page, carried along so each page shows it without a recount. */
+  total?: number;
 }
 
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -65,25 +71,27 @@ export async function search(db: Queryable, typeOrTypes: string | string[], quer
 
   const countOnly = first(query._summary) === 'count';
   const count = countOnly ? 0 : pageSize(first(query._count), options);
-  const totalMode = first(query._total) ?? 'accurate';
-  if (!['none', 'estimate', 'accurate'].includes(totalMode)) throw badRequest(`_total must be none, estimate or accurate, got "${totalMode}"`);
+  // By default the total is counted on the first page only and carried in the page links: counting a
+  // large result again on each page would cost more than the page itself.
+  const cursor = decodeCursor(first(query._cursor));
+  const totalMode = first(query._total) ?? (cursor?.total !== undefined ? 'carried' : 'accurate');
+  if (!['none', 'estimate', 'accurate', 'carried'].includes(totalMode)) throw badRequest(`_total must be none, estimate or accurate, got "${totalMode}"`);
 
-  let total: number | undefined;
-  if (totalMode !== 'none' || countOnly) {
+  let total: number | undefined = totalMode === 'carried' ? cursor?.total : undefined;
+  if ((totalMode !== 'none' && totalMode !== 'carried') || countOnly) {
     const scans = filters.map((f) => `SELECT 1 FROM ${currentTable(f.type)} r WHERE ${f.where.join(' AND ')}`).join(' UNION ALL ');
     total = totalMode === 'estimate' && !countOnly ? await estimate(db, scans, sql.params) : (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${scans}) x`, sql.params)).rows[0].n;
   }
   const result: SearchResult = { matches: [], included: [], total, warnings: [], countOnly };
   if (count > 0) {
-    const cursor = decodeCursor(first(query._cursor));
     const backwards = cursor?.dir === 'prev';
     let keysOfFirst: SortKey[] = [];
     const branches = filters.map(({ type, where }) => {
-      const keys = sortKeys(sql, type, first(query._sort), warnings);
+      const keys = sortKeys(sql, type, first(query._sort), warnings, types.length > 1);
       keysOfFirst = keys;
       if (cursor && cursor.values.length !== keys.length) throw badRequest(INVALID_CURSOR);
       const pageWhere = cursor ? [...where, keyset(sql, keys, cursor.values, backwards)] : where;
-      return `SELECT r.id, r.version_id, r.last_updated, r.compartment, r.content, ${keys.map((k, i) => `COALESCE(${k.expr}, ${k.sentinel}) AS s${i}`).join(', ')}
+      return `SELECT r.id, r.version_id, r.last_updated, r.compartment, r.content, ${keys.map((k, i) => `${keyExpr(k)} AS s${i}`).join(', ')}
         FROM ${currentTable(type)} r WHERE ${pageWhere.join(' AND ')}`;
     });
     const order = keysOfFirst.map((k, i) => `s${i} ${k.desc !== backwards ? 'DESC' : 'ASC'}`).join(', ');
@@ -95,9 +103,9 @@ export async function search(db: Queryable, typeOrTypes: string | string[], quer
     const page = rows.slice(0, count);
     if (backwards) page.reverse();
     const valuesOf = (row: Record<string, unknown>) => keysOfFirst.map((_, i) => serialise(row[`s${i}`]));
-    const typeCol = keysOfFirst.length - 2; // the type key sits just before the id
+    const typeCol = keysOfFirst.length - 2; // in a system search, the type key sits just before the id
     result.matches = page.map((r) => ({
-      resourceType: r[`s${typeCol}`] as string,
+      resourceType: types.length > 1 ? (r[`s${typeCol}`] as string) : types[0],
       id: r.id,
       versionId: r.version_id,
       lastUpdated: r.last_updated.toISOString(),
@@ -107,8 +115,9 @@ export async function search(db: Queryable, typeOrTypes: string | string[], quer
     }));
     const hasNext = backwards || more;
     const hasPrev = backwards ? more : cursor !== undefined;
-    if (page.length > 0 && hasNext) result.next = encodeCursor({ dir: 'next', values: valuesOf(page[page.length - 1]) });
-    if (page.length > 0 && hasPrev) result.previous = encodeCursor({ dir: 'prev', values: valuesOf(page[0]) });
+    const carried = totalMode === 'estimate' ? undefined : total;
+    if (page.length > 0 && hasNext) result.next = encodeCursor({ dir: 'next', values: valuesOf(page[page.length - 1]), total: carried });
+    if (page.length > 0 && hasPrev) result.previous = encodeCursor({ dir: 'prev', values: valuesOf(page[0]), total: carried });
     result.included = await includes(db, result.matches, query, warnings);
   }
   result.warnings = [...warnings];
@@ -158,14 +167,14 @@ const SENTINEL_BY_KIND: Record<string, string> = {
 };
 
 /** Sort keys, always ending with the id so the order is total and keyset paging exact. */
-function sortKeys(sql: Sql, type: string, raw: string | undefined, warnings: Set<string>): SortKey[] {
+function sortKeys(sql: Sql, type: string, raw: string | undefined, warnings: Set<string>, multiType: boolean): SortKey[] {
   const keys: SortKey[] = [];
   for (const item of raw ? raw.split(',') : []) {
     const desc = item.startsWith('-');
     const code = desc ? item.slice(1) : item;
     if (code === '_id') continue;
     if (code === '_lastUpdated') {
-      keys.push({ expr: 'r.last_updated', desc, sentinel: `'infinity'::timestamptz` });
+      keys.push({ expr: 'r.last_updated', desc });
       continue;
     }
     const sp = searchParametersOf(type)[code];
@@ -183,17 +192,17 @@ function sortKeys(sql: Sql, type: string, raw: string | undefined, warnings: Set
   }
   const idDesc = raw?.split(',').includes('-_id') ?? false;
   // The type, then the id, make the order total across the branches of a system search.
-  keys.push({ expr: `${sql.p(type)}::text`, desc: idDesc, sentinel: `''` });
-  keys.push({ expr: 'r.id', desc: idDesc, sentinel: `''` });
+  if (multiType) keys.push({ expr: `${sql.p(type)}::text`, desc: idDesc });
+  keys.push({ expr: 'r.id', desc: idDesc });
   return keys;
 }
 
 /** Rows strictly after (or before) the cursor's sort values, one key at a time. */
 function keyset(sql: Sql, keys: SortKey[], values: unknown[], backwards: boolean): string {
   const ors = keys.map((k, i) => {
-    const eqs = keys.slice(0, i).map((kk, j) => `COALESCE(${kk.expr}, ${kk.sentinel}) = ${sql.p(values[j])}`);
+    const eqs = keys.slice(0, i).map((kk, j) => `${keyExpr(kk)} = ${sql.p(values[j])}`);
     const after = k.desc !== backwards ? '<' : '>';
-    return [...eqs, `COALESCE(${k.expr}, ${k.sentinel}) ${after} ${sql.p(values[i])}`].join(' AND ');
+    return [...eqs, `${keyExpr(k)} ${after} ${sql.p(values[i])}`].join(' AND ');
   });
   return `(${ors.map((o) => `(${o})`).join(' OR ')})`;
 }

@@ -1,11 +1,11 @@
 // Extracts the search index rows of a resource from its type's SearchParameter definitions (FHIRPath
 // expressions evaluated by @medplum/core). The rows are written in the same transaction as the resource.
-import { evalFhirPathTyped, getSearchParameterDetails, toTypedValue, type TypedValue } from '@medplum/core';
+import { evalFhirPathTyped, getSearchParameterDetails, parseFhirPath, toTypedValue, type FhirPathAtom, type TypedValue } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { searchParametersOf } from '../definitions.ts';
 import { compositeComponents, compositeRows, type CompositeRow } from './composite.ts';
 import { dateRange, MAX_INDEXED_LENGTH, normalizeString } from './normalize.ts';
-import { canonicalQuantity } from './ucum.ts';
+import { canonicalQuantity, UCUM } from './ucum.ts';
 
 export interface IndexRows {
   string: { param: string; norm: string; exact: string }[];
@@ -53,6 +53,26 @@ export function kindOf(sp: SearchParameter): IndexKind | undefined {
   }
 }
 
+const parsed = new Map<string, FhirPathAtom>();
+
+/**
+ * The parsed expression of a parameter for a type. Medplum's search details are used when it can
+ * compute them; some valid FHIRPath (e.g. extension('url')) defeats that analysis and is parsed as is.
+ */
+function expressionOf(type: string, code: string, sp: SearchParameter): FhirPathAtom {
+  const key = `${type}.${code}.${sp.expression}`;
+  let atom = parsed.get(key);
+  if (!atom) {
+    try {
+      atom = getSearchParameterDetails(type, sp).parsedExpression;
+    } catch {
+      atom = parseFhirPath(sp.expression as string);
+    }
+    parsed.set(key, atom);
+  }
+  return atom;
+}
+
 export function extractIndexRows(resource: Resource): IndexRows {
   const rows: IndexRows = { string: [], token: [], date: [], number: [], quantity: [], uri: [], reference: [], composite: [] };
   const input = [toTypedValue(resource)];
@@ -63,7 +83,7 @@ export function extractIndexRows(resource: Resource): IndexRows {
     }
     let values: TypedValue[];
     try {
-      values = evalFhirPathTyped(getSearchParameterDetails(resource.resourceType, param).parsedExpression, input);
+      values = evalFhirPathTyped(expressionOf(resource.resourceType, code, param), input);
     } catch {
       continue; // an expression that does not apply to this resource's shape indexes nothing
     }
@@ -90,7 +110,7 @@ function addValue(rows: IndexRows, kind: IndexKind, param: string, tv: TypedValu
       return;
     case 'quantity':
       if (typeof v === 'object' && typeof v.value === 'number') {
-        const canonical = canonicalQuantity(v.value, v.system, v.code ?? v.unit);
+        const canonical = v.system === UCUM ? canonicalQuantity(v.value, v.system, v.code ?? v.unit) : undefined;
         rows.quantity.push({ param, value: v.value, system: v.system ?? null, code: v.code ?? null, unit: v.unit ?? null, canonical });
       } else if (typeof v === 'number') {
         rows.quantity.push({ param, value: v, system: null, code: null, unit: null });
@@ -139,7 +159,8 @@ function tokens(tv: TypedValue): Token[] {
       return [{ system: cut(v.system), code: cut(v.code), display: cut(v.display) }];
     case 'CodeableConcept': {
       const out: Token[] = (v.coding ?? []).map((c: any) => ({ system: cut(c.system), code: cut(c.code), display: cut(c.display ?? v.text) }));
-      if (v.text && out.length === 0) out.push({ system: null, code: null, display: cut(v.text) });
+      // :text searches CodeableConcept.text as well as the codings' displays.
+      if (v.text && !out.some((t) => t.display === v.text)) out.push({ system: null, code: null, display: cut(v.text) });
       return out;
     }
     case 'ContactPoint':
@@ -175,7 +196,8 @@ function addReference(rows: IndexRows, param: string, tv: TypedValue): void {
     rows.token.push({ param: `${param}:identifier`, system: v.identifier.system ?? null, code: v.identifier.value, display: null });
   }
   if (!ref) return;
-  const m = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(ref);
+  // Only relative references point into this server; an absolute URL names another server's resource.
+  const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(ref);
   rows.reference.push({ param, targetType: m?.[1] ?? null, targetId: m?.[2] ?? null, targetUrl: ref.slice(0, MAX_INDEXED_LENGTH) });
 }
 

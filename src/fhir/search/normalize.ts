@@ -40,10 +40,12 @@ export function dateRange(value: string): DateRange | undefined {
   if (month < 0 || month > 11) return undefined;
   if (d === undefined) return { low: utc(year, month, 1), high: utc(year, month + 1, 1) };
   const day = Number(d);
-  if (day < 1 || day > 31) return undefined;
+  // 2024-02-30 is no date: Date.UTC would silently roll it over to March.
+  if (day < 1 || new Date(Date.UTC(year, month, day)).getUTCMonth() !== month) return undefined;
   if (h === undefined) return { low: utc(year, month, day), high: utc(year, month, day + 1) };
   const hour = Number(h);
   const minute = Number(mi);
+  if (hour > 23 || minute > 59 || (s !== undefined && Number(s) > 59)) return undefined;
   if (s === undefined) return { low: utc(year, month, day, hour, minute), high: utc(year, month, day, hour, minute + 1) };
   const second = Number(s);
   if (frac === undefined) return { low: utc(year, month, day, hour, minute, second), high: utc(year, month, day, hour, minute, second + 1) };

@@ -5,7 +5,7 @@ import { badRequest } from '../outcome.ts';
 import { currentTable } from '../schema.ts';
 import { searchParametersOf } from '../definitions.ts';
 import { dateRange, normalizeString } from './normalize.ts';
-import { canonicalQuantity } from './ucum.ts';
+import { canonicalQuantity, UCUM } from './ucum.ts';
 import { compositeComponents, splitComposite } from './composite.ts';
 import { kindOf } from './indexer.ts';
 import { likeEscape, type Sql } from './sql.ts';
@@ -52,11 +52,12 @@ export function predicate(ctx: PredicateContext, type: string, idCol: string, ke
     return 'true';
   }
   const table = `sp_${kind}`;
-  const base = `SELECT resource_id FROM ${table} WHERE resource_type = ${sql.p(type)} AND param = ${sql.p(code)}`;
+  // A function: its placeholders must exist only when it is used (PostgreSQL refuses untyped unused ones).
+  const base = () => `SELECT resource_id FROM ${table} WHERE resource_type = ${sql.p(type)} AND param = ${sql.p(code)}`;
 
   if (modifier === 'missing') {
     if (raw !== 'true' && raw !== 'false') throw badRequest(`${key} expects true or false, got "${raw}"`);
-    return `${idCol} ${raw === 'true' ? 'NOT IN' : 'IN'} (${base})`;
+    return `${idCol} ${raw === 'true' ? 'NOT IN' : 'IN'} (${base()})`;
   }
   if (kind === 'reference' && modifier === 'identifier') {
     return `${idCol} IN (SELECT resource_id FROM sp_token WHERE resource_type = ${sql.p(type)} AND param = ${sql.p(`${code}:identifier`)} AND ${or(values.map((v) => tokenCondition(ctx, v)))})`;
@@ -67,7 +68,7 @@ export function predicate(ctx: PredicateContext, type: string, idCol: string, ke
       conds = values.map((v) => stringCondition(ctx, v, modifier));
       break;
     case 'token':
-      if (modifier === 'not') return `${idCol} NOT IN (${base} AND ${or(values.map((v) => tokenCondition(ctx, v)))})`;
+      if (modifier === 'not') return `${idCol} NOT IN (${base()} AND ${or(values.map((v) => tokenCondition(ctx, v)))})`;
       conds = values.map((v) => tokenCondition(ctx, v, modifier));
       break;
     case 'date':
@@ -89,10 +90,11 @@ export function predicate(ctx: PredicateContext, type: string, idCol: string, ke
       conds = values.map((v) => compositeCondition(ctx, sp, v));
       break;
   }
-  if (modifier && !MODIFIERS[kind].includes(modifier)) {
+  const typeModifier = kind === 'reference' && (sp.target ?? []).includes(modifier as never);
+  if (modifier && !MODIFIERS[kind].includes(modifier) && !typeModifier) {
     throw badRequest(`The modifier :${modifier} is not supported on the ${kind} parameter "${code}"`);
   }
-  return `${idCol} IN (${base} AND ${or(conds)})`;
+  return `${idCol} IN (${base()} AND ${or(conds)})`;
 }
 
 const MODIFIERS: Record<string, string[]> = {
@@ -201,10 +203,11 @@ function dateCondition(ctx: PredicateContext, raw: string, col: string | { low: 
     case 'lt':
     case 'eb':
       return point || prefix === 'lt' ? `${L} < ${lo()}` : `${H} <= ${lo()}`;
+    // ge = gt ∪ eq and le = lt ∪ eq: a range straddling the bound is neither (R4 search#date).
     case 'ge':
-      return point ? `${L} >= ${lo()}` : `${H} > ${lo()}`;
+      return point ? `${L} >= ${lo()}` : `(${H} > ${hi()} OR (${L} >= ${lo()} AND ${H} <= ${hi()}))`;
     case 'le':
-      return `${L} < ${hi()}`;
+      return point ? `${L} < ${hi()}` : `(${L} < ${lo()} OR (${L} >= ${lo()} AND ${H} <= ${hi()}))`;
     case 'sa':
       return `${L} >= ${hi()}`;
     case 'ap': {
@@ -222,16 +225,20 @@ function numberCondition(ctx: PredicateContext, raw: string, col: string, scale 
   const [prefix, value] = parsePrefix(raw);
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n)) throw badRequest(`"${value}" is not a number`);
-  const decimals = (value.split(/[eE]/)[0].split('.')[1] ?? '').length;
-  // scale converts the searched value to the unit of the column (canonical UCUM), precision included.
+  // The precision written is the range searched (R4 search#number): 100 → [99.5, 100.5), 1e2 → [95, 105).
+  const [mantissa, exponent = '0'] = value.toLowerCase().split('e');
+  const decimals = (mantissa.split('.')[1] ?? '').length - Number(exponent) + (value.toLowerCase().includes('e') ? 1 : 0);
   const half = 0.5 * 10 ** -decimals * scale;
-  const scaled = n * scale;
+  // Decimal rounding keeps binary floats from moving a bound (0.2 - 0.05 must be 0.15).
+  const exact = (x: number) => Number(x.toPrecision(15));
+  const scaled = exact(n * scale);
   const v = () => ctx.sql.p(scaled);
+  const range = () => `${col} >= ${ctx.sql.p(exact(scaled - half))} AND ${col} < ${ctx.sql.p(exact(scaled + half))}`;
   switch (prefix) {
     case 'eq':
-      return `(${col} >= ${ctx.sql.p(scaled - half)} AND ${col} < ${ctx.sql.p(scaled + half)})`;
+      return `(${range()})`;
     case 'ne':
-      return `NOT (${col} >= ${ctx.sql.p(scaled - half)} AND ${col} < ${ctx.sql.p(scaled + half)})`;
+      return `NOT (${range()})`;
     case 'gt':
     case 'sa':
       return `${col} > ${v()}`;
@@ -243,7 +250,7 @@ function numberCondition(ctx: PredicateContext, raw: string, col: string, scale 
     case 'le':
       return `${col} <= ${v()}`;
     case 'ap':
-      return `(${col} >= ${ctx.sql.p(scaled * 0.9)} AND ${col} <= ${ctx.sql.p(scaled * 1.1)})`;
+      return `(${col} >= ${ctx.sql.p(exact(scaled * 0.9))} AND ${col} <= ${ctx.sql.p(exact(scaled * 1.1))})`;
   }
 }
 
@@ -251,7 +258,8 @@ function numberCondition(ctx: PredicateContext, raw: string, col: string, scale 
 function quantityCondition(ctx: PredicateContext, raw: string): string {
   const [num, system, code] = raw.split('|');
   const [prefix, value] = parsePrefix(num);
-  const canonical = code && Number.isFinite(Number(value)) ? canonicalQuantity(Number(value), system || null, code) : undefined;
+  // Canonical comparison only between UCUM quantities: a unit written as free text is not UCUM.
+  const canonical = code && system === UCUM && Number.isFinite(Number(value)) ? canonicalQuantity(Number(value), system, code) : undefined;
   if (canonical) {
     const factor = canonical.value / Number(value);
     return `(canonical_unit = ${ctx.sql.p(canonical.unit)} AND ${numberCondition(ctx, `${prefix}${value}`, 'canonical_value', factor)})`;
