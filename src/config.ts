@@ -23,6 +23,10 @@ export interface Config {
   demo: boolean;
   /** Refuse calls without a bearer token (SOCLE_AUTH=on). Tokens, when sent, are always checked. */
   authRequired: boolean;
+  /** Port of the HTTPS listener (mutual TLS, INSi); no HTTPS listener when undefined (SOCLE_TLS_PORT unset). */
+  tlsPort?: number;
+  /** Folder of the development PKI (CA, server certificate); empty keeps it in memory (tests). */
+  pkiDir: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -42,6 +46,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: env.LOG_LEVEL ?? 'info',
     demo: bool(env.SOCLE_DEMO, true),
     authRequired: bool(env.SOCLE_AUTH, false),
+    tlsPort: env.SOCLE_TLS_PORT ? int(env.SOCLE_TLS_PORT, 0, 'SOCLE_TLS_PORT') : undefined,
+    pkiDir: resolve(env.SOCLE_PKI_DIR ?? 'data/run/pki'),
     ...overrides,
   };
   return config;

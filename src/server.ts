@@ -7,12 +7,14 @@ import { createLogger, type Logger } from './log.ts';
 import { createFhirCore, type FhirCore } from './fhir/core.ts';
 import { registerFhirApi } from './fhir/rest/index.ts';
 import { registerAudit } from './audit/index.ts';
+import { registerIns, type InsModule } from './referentiels/ins/module.ts';
 
 export interface Platform {
   config: Config;
   app: FastifyInstance;
   db: Database;
   fhir: FhirCore;
+  ins: InsModule;
   log: Logger;
   close(): Promise<void>;
 }
@@ -38,6 +40,7 @@ export async function createPlatform(config: Config, log: Logger = createLogger(
   });
 
   app.get('/health', async () => ({ status: 'ok', database: db.kind }));
+  const ins = await registerIns(app, fhir, config, log); // before the FHIR API: its caller hook covers /fhir
   await app.register(registerFhirApi, { prefix: '/fhir', fhir, config });
 
   let closing: Promise<void> | undefined;
@@ -46,6 +49,7 @@ export async function createPlatform(config: Config, log: Logger = createLogger(
     app,
     db,
     fhir,
+    ins,
     log,
     close() {
       // Stop accepting requests, let the ones in flight finish (and their writes commit), then close the store.

@@ -1,6 +1,7 @@
 // The `socle` command. Each command is one module exporting a Command; `socle --help` lists them.
 import { startCommand } from './start.ts';
 import { insCommand } from './ins.ts';
+import { pkiCommand } from '../pki/cli.ts';
 import { reindexCommand } from './reindex.ts';
 
 export interface Command {
@@ -10,7 +11,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const commands: Command[] = [startCommand, reindexCommand, insCommand];
+const commands: Command[] = [startCommand, reindexCommand, insCommand, pkiCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

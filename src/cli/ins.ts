@@ -14,18 +14,24 @@ const USAGE = `Usage:
                      [--communes FICHIER] [--stats]
       Écrit N identités synthétiques (défaut 10) sur la sortie standard, déterministes pour une graine S.
       --homonymes : part d'homonymes (défaut 0.02) ; --etranger : part de personnes nées à l'étranger (défaut 0.1) ;
-      --communes : chemin de communes.csv ; --stats : débit sur la sortie d'erreur.`;
+      --communes : chemin de communes.csv ; --stats : débit sur la sortie d'erreur.
+  socle ins load-reference [--count N] [--seed S] [--replace] [--batch N]
+      Charge les N premières identités (défaut 5000) de la population de graine S (défaut socle-demo, celle des
+      patients de démonstration) dans la base de référence de l'INSi (DATABASE_URL, ou la base embarquée).
+      Reprend là où un chargement interrompu s'est arrêté ; un N plus grand étend la base. --replace remplace une
+      base d'une autre graine ; --batch : identités par transaction (défaut 5000).`;
 
 const COLONNES = ['nir', 'oid', 'nomNaissance', 'prenoms', 'sexe', 'dateNaissance', 'lieuNaissance', 'homonymeDe'] as const;
 
 export const insCommand: Command = {
   name: 'ins',
-  summary: 'INS: check a NIR/NIA (check) or generate a synthetic identity population (generate)',
+  summary: 'INS: check a NIR/NIA (check), generate a synthetic identity population (generate), load the INSi reference base (load-reference)',
   usage: USAGE,
   async run(args) {
     const [sous, ...reste] = args;
     if (sous === 'check') return check(reste);
     if (sous === 'generate') return generate(reste);
+    if (sous === 'load-reference') return chargerReferenceCli(reste);
     console.error(sous ? `socle ins : sous-commande inconnue « ${sous} »\n\n${USAGE}` : USAGE);
     return 2;
   },
@@ -147,6 +153,50 @@ async function ecrire(lignes: Iterable<string>): Promise<void> {
   }
   if (tampon && !erreur) sortie.write(tampon);
   if (erreur && erreur.code !== 'EPIPE') throw erreur;
+}
+
+async function chargerReferenceCli(args: string[]): Promise<number> {
+  const options = lireOptions(args, ['--count', '--seed', '--batch'], ['--replace']);
+  if (typeof options === 'string') {
+    console.error(`${options}\n\n${USAGE}`);
+    return 2;
+  }
+  const { POPULATION_DEMO, chargerReference } = await import('../referentiels/ins/reference.ts');
+  const nombre = Number(options.get('--count') ?? POPULATION_DEMO.nombre);
+  const taillePaquet = Number(options.get('--batch') ?? 5000);
+  for (const [nom, n] of [['--count', nombre], ['--batch', taillePaquet]] as const) {
+    if (!Number.isInteger(n) || n < (nom === '--batch' ? 1 : 0)) {
+      console.error(`${nom} attend un entier positif : « ${options.get(nom)} »`);
+      return 2;
+    }
+  }
+  const { loadConfig } = await import('../config.ts');
+  const { openDatabase } = await import('../db/index.ts');
+  const config = loadConfig();
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
+  try {
+    const debut = performance.now();
+    let dernier = 0;
+    const bilan = await chargerReference(db, {
+      nombre,
+      graine: options.get('--seed') ?? POPULATION_DEMO.graine,
+      remplacer: options.has('--replace'),
+      taillePaquet,
+      surProgression(charges, total) {
+        if (performance.now() - dernier < 1000 && charges < total) return;
+        dernier = performance.now();
+        const debit = Math.round(charges / ((dernier - debut) / 1000));
+        process.stderr.write(`\r${charges} / ${total} identités (${debit}/s)   `);
+      },
+    });
+    if (bilan.ajoutes > 0) process.stderr.write('\n');
+    const secondes = (performance.now() - debut) / 1000;
+    const reprise = bilan.deja > 0 ? `, ${bilan.deja} déjà présentes` : '';
+    console.log(`Base de référence INS (graine « ${bilan.graine} ») : ${bilan.total} identités, ${bilan.ajoutes} ajoutées en ${secondes.toFixed(1)} s${reprise}`);
+    return 0;
+  } finally {
+    await db.close();
+  }
 }
 
 function lireOptions(args: string[], avecValeur: string[], drapeaux: string[]): Map<string, string> | string {

@@ -39,8 +39,10 @@ export interface DemoCounts {
 
 /** Loads the demo set unless the store already holds data. Returns what was loaded, or undefined. */
 export async function seedDemo(core: FhirCore, patients = 120): Promise<DemoCounts | undefined> {
-  const { rows } = await core.db.query<{ n: number }>('SELECT count(*)::int AS n FROM resource_change');
-  if (rows[0].n > 0) return undefined;
+  // Modules load their reference data (terminologies…) at start: the demo is loaded when no
+  // patient nor professional exists yet.
+  const { rows } = await core.db.query<{ n: number }>('SELECT (SELECT count(*) FROM "Patient") + (SELECT count(*) FROM "Practitioner") AS n');
+  if (Number(rows[0].n) > 0) return undefined;
   const entries = demoEntries(patients);
   const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries };
   const { processBundle } = await import('../fhir/rest/transaction.ts');

@@ -9,6 +9,8 @@ export const INS_SYSTEM = 'urn:oid:1.2.250.1.213.1.4.8';
 export const RPPS_SYSTEM = 'urn:oid:1.2.250.1.71.4.2.1';
 /** A test-only identifier system, so that identifier searches never collide with other data. */
 export const TEST_SYSTEM = 'urn:socle:test';
+/** A (fictitious) hospital's IPP namespace. */
+export const IPP_SYSTEM = 'https://hopital.example.fr/fhir/ipp';
 
 export const FHIR_JSON = 'application/fhir+json';
 export const JSON_PATCH = 'application/json-patch+json';
@@ -206,12 +208,14 @@ export interface PatientOptions {
 export function frPatient(opts: PatientOptions = {}): Patient {
   return {
     resourceType: 'Patient',
+    // A local patient identifier (IPP): an INS would be withheld from responses until the identity is
+    // qualified (RNIV), which the INS tests cover on their own.
     identifier: [
       {
-        use: 'official',
-        type: { coding: [{ system: 'http://interopsante.org/fhir/CodeSystem/fr-v2-0203', code: 'INS-NIR' }] },
-        system: INS_SYSTEM,
-        value: fakeNir(),
+        use: 'usual',
+        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'PI' }] },
+        system: IPP_SYSTEM,
+        value: fakeNir().slice(0, 10),
       },
       { system: TEST_SYSTEM, value: opts.key ?? uid('pat') },
     ],

@@ -1,6 +1,7 @@
 import type { Queryable } from '../index.ts';
 import { core } from './001-core.ts';
 import { composite } from './002-composite.ts';
+import { ins } from './004-ins.ts';
 import { quantityCanonical } from './005-quantity-canonical.ts';
 
 export interface Migration {
@@ -9,4 +10,4 @@ export interface Migration {
   up(tx: Queryable): Promise<void>;
 }
 
-export const migrations: Migration[] = [core, composite, quantityCanonical];
+export const migrations: Migration[] = [core, composite, ins, quantityCanonical];

@@ -1,0 +1,51 @@
+// The INS module: INSi teleservice (SOAP at /insi, FHIR operations), identity-vigilance (RNIV) on
+// local Patients, the reference identity base, and the HTTPS listener with its development PKI.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Config } from '../../config.ts';
+import type { FhirCore } from '../../fhir/core.ts';
+import type { Logger } from '../../log.ts';
+import { suivreAppelant } from '../../pki/appelant.ts';
+import { ouvrirPki, type Pki } from '../../pki/pki.ts';
+import { ecouterTls, type EcouteTls } from '../../pki/tls.ts';
+import { enregistrerOperationsInsi } from './insi/fhir.ts';
+import { routeInsi } from './insi/route.ts';
+import { chargerBaseDemo, POPULATION_DEMO } from './reference.ts';
+import { garderIdentites } from './rniv/garde.ts';
+import { enregistrerTransitions } from './rniv/operations.ts';
+
+export interface InsModule {
+  /** The development PKI, opened when the HTTPS listener is on. */
+  pki?: Pki;
+  /** Port of the HTTPS listener once the app is ready; undefined when SOCLE_TLS_PORT is unset. */
+  tlsPort(): number | undefined;
+}
+
+/** Registers the module. Call it before the FHIR API: its caller-tracking hook must cover /fhir. */
+export async function registerIns(app: FastifyInstance, core: FhirCore, config: Config, log: Logger): Promise<InsModule> {
+  suivreAppelant(app);
+  let pki: Pki | undefined;
+  let tls: EcouteTls | undefined;
+  if (config.tlsPort !== undefined) {
+    pki = await ouvrirPki(config.pkiDir || undefined);
+    tls = ecouterTls(app, { port: config.tlsPort, host: config.host, pki, noms: nomsServeur(config) });
+  }
+  const adresse = (req: FastifyRequest) => {
+    const port = tls?.port();
+    return port === undefined ? `${config.baseUrl}/insi` : `https://${req.hostname.replace(/:\d+$/u, '')}:${port}/insi`;
+  };
+  await app.register(routeInsi, { db: core.db, adresse });
+  enregistrerOperationsInsi(core);
+  enregistrerTransitions(core);
+  garderIdentites(core);
+  if (config.demo) {
+    const charges = await chargerBaseDemo(core.db);
+    if (charges > 0) log.info({ identites: charges, graine: POPULATION_DEMO.graine }, 'INS reference base loaded (demo)');
+  }
+  return { pki, tlsPort: () => tls?.port() };
+}
+
+function nomsServeur(config: Config): string[] {
+  const noms = ['localhost', '127.0.0.1', '::1', new URL(config.baseUrl).hostname.replace(/^\[|\]$/gu, '')];
+  if (config.host !== '0.0.0.0' && config.host !== '::') noms.push(config.host);
+  return [...new Set(noms)];
+}
