@@ -422,7 +422,7 @@ function printTable(label: string, kind: string, results: Result[]): void {
 // Platforms
 
 async function startPlatform(opts: { dataDir?: string; databaseUrl?: string }): Promise<{ platform: Platform; port: number }> {
-  const config = loadConfig({}, { dataDir: opts.dataDir ?? '', databaseUrl: opts.databaseUrl, port: 0, host: '127.0.0.1', logLevel: 'silent', demo: false });
+  const config = loadConfig({}, { dataDir: opts.dataDir ?? '', databaseUrl: opts.databaseUrl, port: 0, host: '127.0.0.1', logLevel: 'silent', demo: false, authRequired: false });
   const platform = await createPlatform(config);
   await platform.app.listen({ port: 0, host: '127.0.0.1' });
   const address = platform.app.server.address();

@@ -37,7 +37,7 @@ if (adminUrl) {
   databaseUrl = url.toString();
 }
 
-const config = loadConfig({}, { port: 0, host: '127.0.0.1', tlsPort: 0, pkiDir: '', dataDir: '', databaseUrl, logLevel: 'warn', demo: false });
+const config = loadConfig({}, { port: 0, host: '127.0.0.1', tlsPort: 0, pkiDir: '', dataDir: '', databaseUrl, logLevel: 'warn', demo: false, authRequired: false });
 const platform = await createPlatform(config);
 await platform.app.listen({ port: 0, host: '127.0.0.1' });
 const db = platform.db;

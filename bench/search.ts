@@ -580,7 +580,7 @@ async function benchOne(kind: 'pglite' | 'postgres'): Promise<void> {
     url.pathname = `/${dbName}`;
     databaseUrl = url.toString();
   }
-  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir, databaseUrl, logLevel: 'silent', demo: false });
+  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir, databaseUrl, logLevel: 'silent', demo: false, authRequired: false });
   const platform = await createPlatform(config);
   try {
     const version = (await platform.fhir.db.query<{ v: string }>('SELECT version() AS v')).rows[0]?.v;

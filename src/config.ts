@@ -21,8 +21,16 @@ export interface Config {
   logLevel: string;
   /** Load the demo data set at start when the database is empty. */
   demo: boolean;
-  /** Refuse calls without a bearer token (SOCLE_AUTH=on). Tokens, when sent, are always checked. */
+  /** Refuse calls without a bearer token (SOCLE_AUTH, on by default). Tokens, when sent, are always checked. */
   authRequired: boolean;
+  /** Identity (src/auth): external issuers trusted by discovery URL, bootstrap admin secret, master key sealing keys and secrets, one-time code outbox, access token lifetime (s). */
+  authTrustedIssuers: string[];
+  authAdminSecret?: string;
+  authMasterKey?: string;
+  authOtpOutbox: string;
+  authAccessTokenTtl: number;
+  /** Header carrying the client certificate verified by a TLS-terminating proxy (tls_client_auth). */
+  authClientCertHeader?: string;
   /** Port of the HTTPS listener (mutual TLS, INSi); no HTTPS listener when undefined (SOCLE_TLS_PORT unset). */
   tlsPort?: number;
   /** Folder of the development PKI (CA, server certificate); empty keeps it in memory (tests). */
@@ -45,7 +53,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     searchMaxCount: int(env.SOCLE_SEARCH_MAX_COUNT, 1000, 'SOCLE_SEARCH_MAX_COUNT'),
     logLevel: env.LOG_LEVEL ?? 'info',
     demo: bool(env.SOCLE_DEMO, true),
-    authRequired: bool(env.SOCLE_AUTH, false),
+    authRequired: bool(env.SOCLE_AUTH, true),
+    authTrustedIssuers: (env.SOCLE_TRUSTED_ISSUERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    authAdminSecret: env.SOCLE_ADMIN_SECRET || undefined,
+    authMasterKey: env.SOCLE_AUTH_MASTER_KEY || undefined,
+    authOtpOutbox: env.SOCLE_OTP_OUTBOX || 'console',
+    authAccessTokenTtl: int(env.SOCLE_ACCESS_TOKEN_TTL, 300, 'SOCLE_ACCESS_TOKEN_TTL'),
+    authClientCertHeader: env.SOCLE_CLIENT_CERT_HEADER?.toLowerCase() || undefined,
     tlsPort: env.SOCLE_TLS_PORT ? int(env.SOCLE_TLS_PORT, 0, 'SOCLE_TLS_PORT') : undefined,
     pkiDir: resolve(env.SOCLE_PKI_DIR ?? 'data/run/pki'),
     ...overrides,

@@ -6,8 +6,9 @@ import { openDatabase, type Database } from './db/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createFhirCore, type FhirCore } from './fhir/core.ts';
 import { registerFhirApi } from './fhir/rest/index.ts';
-import { registerAudit } from './audit/index.ts';
 import { registerIns, type InsModule } from './referentiels/ins/module.ts';
+import { registerAudit } from './audit/index.ts';
+import { registerAuth, type AuthService } from './auth/index.ts';
 
 export interface Platform {
   config: Config;
@@ -15,6 +16,7 @@ export interface Platform {
   db: Database;
   fhir: FhirCore;
   ins: InsModule;
+  auth: AuthService;
   log: Logger;
   close(): Promise<void>;
 }
@@ -41,7 +43,8 @@ export async function createPlatform(config: Config, log: Logger = createLogger(
 
   app.get('/health', async () => ({ status: 'ok', database: db.kind }));
   const ins = await registerIns(app, fhir, config, log); // before the FHIR API: its caller hook covers /fhir
-  await app.register(registerFhirApi, { prefix: '/fhir', fhir, config });
+  const auth = await registerAuth(app, fhir, config);
+  await app.register(registerFhirApi, { prefix: '/fhir', fhir, config, verifyToken: (token) => auth.verifyAccessToken(token) });
 
   let closing: Promise<void> | undefined;
   return {
@@ -50,11 +53,13 @@ export async function createPlatform(config: Config, log: Logger = createLogger(
     db,
     fhir,
     ins,
+    auth,
     log,
     close() {
       // Stop accepting requests, let the ones in flight finish (and their writes commit), then close the store.
       closing ??= (async () => {
         await app.close();
+        await auth.close();
         await db.close();
       })();
       return closing;

@@ -2,6 +2,7 @@
 import { startCommand } from './start.ts';
 import { insCommand } from './ins.ts';
 import { pkiCommand } from '../pki/cli.ts';
+import { authCommands } from './auth.ts';
 import { reindexCommand } from './reindex.ts';
 
 export interface Command {
@@ -11,7 +12,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const commands: Command[] = [startCommand, reindexCommand, insCommand, pkiCommand];
+const commands: Command[] = [startCommand, reindexCommand, insCommand, pkiCommand, ...authCommands];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

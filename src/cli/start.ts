@@ -14,6 +14,9 @@ export const startCommand: Command = {
       const { seedDemo } = await import('../demo/seed.ts');
       const loaded = await seedDemo(platform.fhir);
       if (loaded) platform.log.info({ loaded }, 'demo data loaded (SOCLE_DEMO=false to start empty)');
+      // Demo accounts and clients, so that the quick start can log in (idempotent).
+      const { seedAuthDemo } = await import('../auth/index.ts');
+      await seedAuthDemo(platform.fhir);
     }
     await platform.app.listen({ port: config.port, host: config.host });
     platform.log.info({ url: config.baseUrl, database: platform.db.kind }, 'Socle is listening');

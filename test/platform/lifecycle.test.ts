@@ -27,7 +27,7 @@ async function start(port: number, env: Record<string, string> = {}): Promise<{ 
   let out = '';
   // The PostgreSQL run of the suite starts the platform on the server too.
   const child = spawn(process.execPath, ['bin/socle.js', 'start'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', SOCLE_DATA_DIR: dataDir, SOCLE_DEMO: 'false', ...env },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', SOCLE_DATA_DIR: dataDir, SOCLE_DEMO: 'false', SOCLE_AUTH: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => (out += d));

@@ -3,6 +3,7 @@ import { core } from './001-core.ts';
 import { composite } from './002-composite.ts';
 import { ins } from './004-ins.ts';
 import { quantityCanonical } from './005-quantity-canonical.ts';
+import { auth } from './006-auth.ts';
 
 export interface Migration {
   version: number;
@@ -10,4 +11,4 @@ export interface Migration {
   up(tx: Queryable): Promise<void>;
 }
 
-export const migrations: Migration[] = [core, composite, ins, quantityCanonical];
+export const migrations: Migration[] = [core, composite, ins, quantityCanonical, auth];

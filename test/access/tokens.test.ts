@@ -1,0 +1,42 @@
+// The FHIR API behind real tokens of the platform's issuer (SOCLE_AUTH=on): the administrator
+// client's token opens the audit trail, other callers are refused with the reason, and the trail
+// names the client that called.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
+import { ADMIN_SECRET, startAuthServer, type AuthTestServer } from '../auth/support.ts';
+
+let server: AuthTestServer;
+let admin: string;
+before(async () => {
+  server = await startAuthServer({ authRequired: true });
+  admin = await server.adminToken();
+});
+after(() => server?.close());
+
+const get = (path: string, token?: string) => fetch(`${server.fhirUrl}/${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+describe('FHIR API with bearer tokens', () => {
+  it('serves the administrator client, and traces the call with the client as agent', async () => {
+    const r = await get('Patient?_count=1', admin);
+    assert.equal(r.status, 200, await r.clone().text());
+    const trail = (await (await get('AuditEvent?subtype=search-type&_count=50', admin)).json()) as Bundle<AuditEvent>;
+    const mine = (trail.entry ?? []).map((e) => e.resource!).filter((a) => a.agent[0].altId === 'socle-admin');
+    assert.ok(mine.length >= 1, 'the search is traced with the socle-admin client');
+  });
+
+  it('refuses a call without token, and a forged or revoked one, with 401 and the reason', async () => {
+    const none = await get('Patient');
+    assert.equal(none.status, 401);
+    const forged = await get('Patient', 'not-a-token');
+    assert.equal(forged.status, 401);
+    assert.match((await forged.json()).issue[0].diagnostics, /access token was refused/);
+    const revoke = await fetch(`${server.baseUrl}/auth/pro/protocol/openid-connect/revoke`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`socle-admin:${ADMIN_SECRET}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${encodeURIComponent(admin)}`,
+    });
+    assert.ok(revoke.ok, `revocation answered ${revoke.status}`);
+    assert.equal((await get('Patient', admin)).status, 401, 'a revoked token no longer opens the API');
+  });
+});
