@@ -25,3 +25,6 @@ export interface Principal {
 
 /** Verifies a bearer token and says who it stands for; throws AccessError(401) when it cannot. */
 export type TokenVerifier = (token: string) => Promise<Principal>;
+
+/** The platform itself, for the work it does on its own behalf (demo data, imports): traced as such. */
+export const PLATFORM: Principal = { kind: 'system', issuer: 'urn:socle:platform', subject: 'socle', clientId: 'socle', scopes: [], admin: true };

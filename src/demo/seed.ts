@@ -2,6 +2,8 @@
 // professionals, patients with a test INS, a few observations), deterministic so that screenshots,
 // tutorials and tests see the same records. Written through the FHIR core, so it is validated.
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { withContext } from '../access/context.ts';
+import { PLATFORM } from '../access/principal.ts';
 import type { FhirCore } from '../fhir/core.ts';
 import { Alea } from '../referentiels/ins/alea.ts';
 import { OID_INS_NIR_TEST, SYSTEME_TYPE_IDENTIFIANT } from '../referentiels/ins/oids.ts';
@@ -46,7 +48,7 @@ export async function seedDemo(core: FhirCore, patients = 120): Promise<DemoCoun
   const entries = demoEntries(patients);
   const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries };
   const { processBundle } = await import('../fhir/rest/transaction.ts');
-  await processBundle(core, bundle);
+  await withContext({ principal: PLATFORM }, () => processBundle(core, bundle));
   const counts = { Organization: 0, Practitioner: 0, PractitionerRole: 0, Patient: 0, Observation: 0 } as DemoCounts;
   for (const e of entries) counts[e.resource!.resourceType as keyof DemoCounts]++;
   return counts;

@@ -98,3 +98,26 @@ describe('start, SIGTERM, restart', () => {
     }
   });
 });
+
+describe('quick start', () => {
+  it('npm start loads the demo data set, and `socle token` opens the API to it', async () => {
+    const demoDir = mkdtempSync(join(tmpdir(), 'socle-demo-'));
+    const port = await freePort();
+    // Embedded database even in the PostgreSQL run: the demo loads into an empty store only.
+    const env = { SOCLE_DATA_DIR: demoDir, SOCLE_DEMO: 'true', SOCLE_AUTH: 'on', SOCLE_BASE_URL: `http://127.0.0.1:${port}`, DATABASE_URL: '' };
+    const { child, logs } = await start(port, env);
+    try {
+      const base = `http://127.0.0.1:${port}/fhir`;
+      assert.equal((await fetch(`${base}/Practitioner`)).status, 401, 'no token, no data');
+      const token = spawnSync(process.execPath, ['bin/socle.js', 'token'], { encoding: 'utf8', env: { ...process.env, ...env } });
+      assert.equal(token.status, 0, token.stderr);
+      const bundle = await (await fetch(`${base}/Practitioner?_summary=count`, { headers: { authorization: `Bearer ${token.stdout.trim()}` } })).json();
+      assert.equal(bundle.total, 48, logs());
+    } finally {
+      const done = stopped(child);
+      child.kill('SIGTERM');
+      await done;
+      rmSync(demoDir, { recursive: true, force: true });
+    }
+  });
+});
