@@ -10,6 +10,7 @@ import type { Check } from './accounts.ts';
 import type { IssuerName } from './clients.ts';
 import { formPage, messagePage, type FormPage } from './pages.ts';
 import { ACR, type AuthContext, type Issuer, subjectOf } from './provider.ts';
+import { traceLogin } from './trace.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { webauthnRoutes } from './webauthn.ts';
 
@@ -126,13 +127,16 @@ export function interactionRoutes(issuers: Record<IssuerName, Issuer>, ctx: Auth
         if (name === 'pro') {
           const check = await ctx.accounts.checkTotpLogin('professional', login, req.body.code ?? '');
           if (!check.ok) {
+            await traceLogin(ctx, { issuer: 'pro', event: 'login', ok: false, login, reason: check.reason, ip: req.ip });
             const f = failure(check, 'Identifiant ou code e-CPS incorrect.');
             return html(reply, f.status, loginPage(uid, f.alert, login));
           }
+          await traceLogin(ctx, { issuer: 'pro', event: 'login', ok: true, login, resourceId: check.account.resourceId ?? undefined, ip: req.ip });
           return finish(req, reply, { login: { accountId: subjectOf(check.account), acr: ACR.pro.granted, amr: ['otp'] } });
         }
         const check = await ctx.accounts.checkPassword('patient', login, req.body.password ?? '');
         if (!check.ok) {
+          await traceLogin(ctx, { issuer: 'patient', event: 'login', ok: false, login, reason: check.reason, ip: req.ip });
           const f = failure(check, 'Matricule INS ou mot de passe incorrect.');
           return html(reply, f.status, loginPage(uid, f.alert, login));
         }
@@ -152,11 +156,13 @@ export function interactionRoutes(issuers: Record<IssuerName, Issuer>, ctx: Auth
         const pending = await ctx.accounts.challenged(uid, 'login');
         const check = await ctx.accounts.checkChallenge(uid, 'login', req.body.code ?? '');
         if (!check.ok) {
+          await traceLogin(ctx, { issuer: 'patient', event: 'login', ok: false, login: pending?.login ?? 'unknown', resourceId: pending?.resourceId ?? undefined, reason: `second factor: ${check.reason}`, ip: req.ip });
           const f = failure(check, 'Code incorrect ou expiré.');
           const still = await ctx.accounts.challenged(uid, 'login');
           return html(reply, f.status, still ? codePage(uid, still.secondFactor === 'totp', f.alert) : loginPage(uid, f.alert));
         }
         const amr = ['pwd', pending?.secondFactor === 'totp' ? 'otp' : 'sms', 'mfa'];
+        await traceLogin(ctx, { issuer: 'patient', event: 'login', ok: true, login: check.account.login, resourceId: check.account.resourceId ?? undefined, ip: req.ip });
         return finish(req, reply, { login: { accountId: subjectOf(check.account), acr: ACR.patient.granted, amr } });
       });
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
-import { ADMIN_SECRET, startAuthServer, type AuthTestServer } from '../auth/support.ts';
+import { ADMIN_SECRET, Browser, form, startAuthServer, type AuthTestServer } from '../auth/support.ts';
 
 let server: AuthTestServer;
 let admin: string;
@@ -38,5 +38,20 @@ describe('FHIR API with bearer tokens', () => {
     });
     assert.ok(revoke.ok, `revocation answered ${revoke.status}`);
     assert.equal((await get('Patient', admin)).status, 401, 'a revoked token no longer opens the API');
+  });
+});
+
+describe('logins in the audit trail', () => {
+  it('records a failed professional login with its reason and the client address', async () => {
+    const browser = new Browser();
+    const authorize = new URL(`${server.baseUrl}/auth/pro/protocol/openid-connect/auth`);
+    for (const [k, v] of Object.entries({ client_id: 'socle-demo', response_type: 'code', scope: 'openid scope_all', acr_values: 'eidas1', redirect_uri: 'http://127.0.0.1:9/cb', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })) authorize.searchParams.set(k, v);
+    const page = await browser.follow(authorize.toString(), 'http://127.0.0.1:9/cb');
+    const f = form(page.body, page.url);
+    await browser.request(f.action, { form: { csrf: f.csrf, login: '810100000000', code: '000000' } });
+    const trail = (await (await get('AuditEvent?subtype=110122', await server.adminToken())).json()) as Bundle<AuditEvent>;
+    const failed = (trail.entry ?? []).map((e) => e.resource!).find((a) => a.outcome === '4' && a.agent[0].who?.identifier?.value === '810100000000');
+    assert.ok(failed, 'the failed login is traced');
+    assert.ok(failed.agent[0].network?.address);
   });
 });
