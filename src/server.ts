@@ -8,6 +8,7 @@ import { createFhirCore, type FhirCore } from './fhir/core.ts';
 import { registerFhirApi } from './fhir/rest/index.ts';
 import { registerIns, type InsModule } from './referentiels/ins/module.ts';
 import { registerAudit } from './audit/index.ts';
+import { registerTerminology } from './terminology/index.ts';
 import { registerAuth, type AuthService } from './auth/index.ts';
 
 export interface Platform {
@@ -29,6 +30,7 @@ export async function createPlatform(config: Config, log: Logger = createLogger(
   });
   const fhir = await createFhirCore(db, config, log);
   registerAudit(fhir);
+  await registerTerminology(fhir, log);
 
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,

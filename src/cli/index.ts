@@ -2,8 +2,9 @@
 import { startCommand } from './start.ts';
 import { insCommand } from './ins.ts';
 import { pkiCommand } from '../pki/cli.ts';
-import { authCommands } from './auth.ts';
 import { reindexCommand } from './reindex.ts';
+import { terminologyCommand } from './terminology.ts';
+import { authCommands } from './auth.ts';
 
 export interface Command {
   name: string;
@@ -12,7 +13,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const commands: Command[] = [startCommand, reindexCommand, insCommand, pkiCommand, ...authCommands];
+const commands: Command[] = [startCommand, reindexCommand, insCommand, pkiCommand, terminologyCommand, ...authCommands];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

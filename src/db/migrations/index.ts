@@ -1,6 +1,7 @@
 import type { Queryable } from '../index.ts';
 import { core } from './001-core.ts';
 import { composite } from './002-composite.ts';
+import { terminology } from './003-terminology.ts';
 import { ins } from './004-ins.ts';
 import { quantityCanonical } from './005-quantity-canonical.ts';
 import { auth } from './006-auth.ts';
@@ -11,4 +12,4 @@ export interface Migration {
   up(tx: Queryable): Promise<void>;
 }
 
-export const migrations: Migration[] = [core, composite, ins, quantityCanonical, auth];
+export const migrations: Migration[] = [core, composite, terminology, ins, quantityCanonical, auth];
