@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import { positiveInt, prng } from './support.ts';
+import { withPgClient } from '../src/db/postgres.ts';
 import { loadConfig } from '../src/config.ts';
 import { createPlatform, type Platform } from '../src/server.ts';
 
@@ -50,25 +51,6 @@ const SELECTED: Workload[] = args.only
     })
   : [...WORKLOADS];
 
-function positiveInt(v: string | undefined, name: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${v}"`);
-  return n;
-}
-
-// ------------------------------------------------------------------------------------------------
-// Deterministic pseudo-random numbers (mulberry32), so runs are comparable.
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ------------------------------------------------------------------------------------------------
 // Realistic French resources
@@ -431,15 +413,6 @@ async function startPlatform(opts: { dataDir?: string; databaseUrl?: string }): 
   return { platform, port: address.port };
 }
 
-async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 async function benchPglite(): Promise<void> {
   const dir = mkdtempSync(join(os.tmpdir(), 'socle-bench-'));
@@ -458,7 +431,7 @@ async function benchPglite(): Promise<void> {
 
 async function benchPostgres(adminUrl: string): Promise<void> {
   const dbName = `socle_bench_${randomBytes(6).toString('hex')}`;
-  await withAdmin(adminUrl, (c) => c.query(`CREATE DATABASE ${dbName}`));
+  await withPgClient(adminUrl, (c) => c.query(`CREATE DATABASE ${dbName}`));
   try {
     const url = new URL(adminUrl);
     url.pathname = `/${dbName}`;
@@ -471,7 +444,7 @@ async function benchPostgres(adminUrl: string): Promise<void> {
       await platform.close();
     }
   } finally {
-    await withAdmin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+    await withPgClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
   }
 }
 

@@ -17,8 +17,9 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import type { Organization, Practitioner, PractitionerRole, Resource } from '@medplum/fhirtypes';
+import { positiveInt, prng } from './support.ts';
+import { withPgClient } from '../src/db/postgres.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Queryable, QueryResult } from '../src/db/index.ts';
 import { createPlatform, type Platform } from '../src/server.ts';
@@ -64,11 +65,6 @@ const N_ORG = Math.max(10, Math.round(50_000 * SCALE));
 const N_PRACT = Math.max(100, Math.round(500_000 * SCALE));
 const N_ROLE = Math.max(100, Math.round(500_000 * SCALE));
 
-function positiveInt(v: string | undefined, name: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${v}"`);
-  return n;
-}
 function nonNegativeInt(v: string | undefined, name: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${v}"`);
@@ -78,16 +74,6 @@ function nonNegativeInt(v: string | undefined, name: string): number {
 // ------------------------------------------------------------------------------------------------
 // Deterministic pseudo-random numbers (mulberry32), one stream per (seed, kind, batch).
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const streamSeed = (kind: number, batch: number) => (SEED * 0x9e3779b1 + kind * 0x85ebca6b + batch * 0xc2b2ae35) >>> 0;
 const pick = <T>(rnd: () => number, list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
 /** Rank-weighted pick (Zipf-like, s=1): frequent names come first in the lists. */
@@ -554,15 +540,6 @@ function machine(): string {
   ].join('\n');
 }
 
-async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 const fmt = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : ms.toFixed(0)).padStart(7);
 
@@ -575,7 +552,7 @@ async function benchOne(kind: 'pglite' | 'postgres'): Promise<void> {
     dataDir = mkdtempSync(join(os.tmpdir(), 'socle-bench-search-'));
   } else {
     dbName = `socle_bench_search_${randomBytes(4).toString('hex')}`;
-    await withAdmin(DATABASE_URL!, (c) => c.query(`CREATE DATABASE ${dbName}`));
+    await withPgClient(DATABASE_URL!, (c) => c.query(`CREATE DATABASE ${dbName}`));
     const url = new URL(DATABASE_URL!);
     url.pathname = `/${dbName}`;
     databaseUrl = url.toString();
@@ -628,7 +605,7 @@ async function benchOne(kind: 'pglite' | 'postgres'): Promise<void> {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     if (dbName) {
       if (args.keep) console.log(`kept database ${dbName}`);
-      else await withAdmin(DATABASE_URL!, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+      else await withPgClient(DATABASE_URL!, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
     }
   }
 }

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import type { CodeSystem, CodeSystemConcept } from '@medplum/fhirtypes';
+import { prng } from './support.ts';
+import { withPgClient } from '../src/db/postgres.ts';
 import { loadConfig } from '../src/config.ts';
 import { createPlatform } from '../src/server.ts';
 
@@ -34,16 +35,6 @@ const VALUE_SET = 'urn:socle:bench:actes:vs';
 const WORDS = ['cardiaque', 'pulmonaire', 'rénal', 'hépatique', 'cérébral', 'osseux', 'cutané', 'digestif', 'oculaire', 'dentaire', 'vasculaire', 'musculaire', 'thyroïdien', 'pédiatrique', 'gériatrique', 'obstétrical'];
 const ACTS = ['Bilan', 'Examen', 'Échographie', 'Scanner', 'Biopsie', 'Suivi', 'Chirurgie', 'Rééducation', 'Consultation', 'Dépistage'];
 
-/** Deterministic pseudo-random numbers (mulberry32), so runs compare. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Four levels: 10 chapters, 10 sections each, 10 groups each, the rest as leaves spread over the groups. */
 function codeSystem(total: number): { cs: CodeSystem; codes: string[] } {
@@ -170,15 +161,6 @@ async function bench(label: string, overrides: { dataDir?: string; databaseUrl?:
   }
 }
 
-async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 const cpus = os.cpus();
 console.log('# Socle terminology benchmark\n');
@@ -195,12 +177,12 @@ try {
 const adminUrl = process.env.DATABASE_URL;
 if (adminUrl) {
   const name = `socle_bench_${randomBytes(6).toString('hex')}`;
-  await withAdmin(adminUrl, (c) => c.query(`CREATE DATABASE ${name}`));
+  await withPgClient(adminUrl, (c) => c.query(`CREATE DATABASE ${name}`));
   try {
     const url = new URL(adminUrl);
     url.pathname = `/${name}`;
     await bench(`PostgreSQL (${url.hostname})`, { databaseUrl: url.toString() });
   } finally {
-    await withAdmin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    await withPgClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
   }
 } else console.log('\n(DATABASE_URL is not set: PostgreSQL skipped)');

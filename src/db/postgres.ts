@@ -46,3 +46,14 @@ export async function openPostgres(url: string, poolSize: number): Promise<Datab
     close: () => pool.end(),
   };
 }
+
+/** One short-lived connection, e.g. to create or drop a database (tests and benchmarks). */
+export async function withPgClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,7 +1,7 @@
 // Starts a platform on a free port for one test file: in-memory PGlite, or, when DATABASE_URL is set,
 // a fresh PostgreSQL database created for this server and dropped when it closes.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { withPgClient } from '../../src/db/postgres.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createPlatform, type Platform } from '../../src/server.ts';
 
@@ -18,7 +18,7 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
   let dbName: string | undefined;
   if (adminUrl) {
     dbName = `socle_test_${randomBytes(6).toString('hex')}`;
-    await withAdmin(adminUrl, (c) => c.query(`CREATE DATABASE ${dbName}`));
+    await withPgClient(adminUrl, (c) => c.query(`CREATE DATABASE ${dbName}`));
     const url = new URL(adminUrl);
     url.pathname = `/${dbName}`;
     databaseUrl = url.toString();
@@ -38,17 +38,8 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     platform,
     async close() {
       await platform.close();
-      if (adminUrl && dbName) await withAdmin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+      if (adminUrl && dbName) await withPgClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
     },
   };
 }
 
-async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
