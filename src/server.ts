@@ -44,9 +44,10 @@ export async function createPlatform(config: Config, log: Logger = createLogger(
   });
 
   app.get('/health', async () => ({ status: 'ok', database: db.kind }));
-  const ins = await registerIns(app, fhir, config, log); // before the FHIR API: its caller hook covers /fhir
   const auth = await registerAuth(app, fhir, config);
-  await app.register(registerFhirApi, { prefix: '/fhir', fhir, config, verifyToken: (token) => auth.verifyAccessToken(token) });
+  const verifyToken = (token: string) => auth.verifyAccessToken(token);
+  const ins = await registerIns(app, fhir, config, log, verifyToken); // before the FHIR API: its caller hook covers /fhir
+  await app.register(registerFhirApi, { prefix: '/fhir', fhir, config, verifyToken });
 
   let closing: Promise<void> | undefined;
   return {

@@ -55,3 +55,36 @@ describe('logins in the audit trail', () => {
     assert.ok(failed.agent[0].network?.address);
   });
 });
+
+describe('INSi with a bearer token', () => {
+  const CONTEXTE_BAM = '<ctxbam:ContexteBAM xmlns:ctxbam="urn:siram:bam:ctxbam" Version="01_02"><ctxbam:Id>b3549edd-4ae9-472a-b26f-fd2fb4ef397f</ctxbam:Id><ctxbam:Temps>2026-01-15T10:00:00Z</ctxbam:Temps><ctxbam:Emetteur>1750712184</ctxbam:Emetteur><ctxbam:COUVERTURE/></ctxbam:ContexteBAM>';
+  const CONTEXTE_LPS = '<ctxlps:ContexteLPS xmlns:ctxlps="urn:siram:lps:ctxlps" Nature="CTXLPS" Version="01_00"><ctxlps:Id>b3549edd-4ae9-472a-b26f-fd2fb4ef397f</ctxlps:Id><ctxlps:LPS><ctxlps:IDAM R="4">TEST-IDAM</ctxlps:IDAM><ctxlps:Version>1.0</ctxlps:Version><ctxlps:Nom>urn:lps:essai:1.0</ctxlps:Nom></ctxlps:LPS></ctxlps:ContexteLPS>';
+
+  async function soapClient(token?: string) {
+    const soap = await import('soap');
+    const c = await soap.createClientAsync(`${server.baseUrl}/insi?wsdl`, { forceSoap12Headers: true });
+    c.setEndpoint(`${server.baseUrl}/insi`);
+    c.addSoapHeader(CONTEXTE_BAM);
+    c.addSoapHeader(CONTEXTE_LPS);
+    if (token) c.addHttpHeader('Authorization', `Bearer ${token}`);
+    return c;
+  }
+
+  it('answers the FHIR operation to the administrator client (INSI-AUTO)', async () => {
+    const token = await server.adminToken();
+    const r = await fetch(`${server.fhirUrl}/Patient/$ins-recuperation?nomNaissance=INCONNU&prenom=ANNE&sexe=F&dateNaissance=1950-01-01`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(r.status, 200, await r.clone().text());
+    const p = await r.json();
+    assert.equal(p.parameter.find((x: { name: string }) => x.name === 'code')?.valueCode ?? p.parameter.find((x: { name: string }) => x.name === 'code')?.valueString, '01');
+  });
+
+  it('answers SOAP over plain HTTP to a bearer token, and faults without one', async () => {
+    const client = await soapClient(await server.adminToken());
+    const [r] = await client.rechercherInsAvecTraitsIdentiteAsync({ NomNaissance: 'INCONNU', Sexe: 'F', DateNaissance: '1950-01-01' });
+    assert.equal(r.CR.CodeCR, '01');
+    const anonymous = await soapClient();
+    await assert.rejects(anonymous.rechercherInsAvecTraitsIdentiteAsync({ NomNaissance: 'INCONNU', Sexe: 'F', DateNaissance: '1950-01-01' }), /socle_401|jeton|certificat/i);
+    const forged = await soapClient('forged');
+    await assert.rejects(forged.rechercherInsAvecTraitsIdentiteAsync({ NomNaissance: 'INCONNU', Sexe: 'F', DateNaissance: '1950-01-01' }), /Jeton d'accès refusé|socle_401/);
+  });
+});

@@ -1,6 +1,7 @@
 // The INS module: INSi teleservice (SOAP at /insi, FHIR operations), identity-vigilance (RNIV) on
 // local Patients, the reference identity base, and the HTTPS listener with its development PKI.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TokenVerifier } from '../../access/principal.ts';
 import type { Config } from '../../config.ts';
 import type { FhirCore } from '../../fhir/core.ts';
 import type { Logger } from '../../log.ts';
@@ -21,7 +22,7 @@ export interface InsModule {
 }
 
 /** Registers the module. Call it before the FHIR API: its caller-tracking hook must cover /fhir. */
-export async function registerIns(app: FastifyInstance, core: FhirCore, config: Config, log: Logger): Promise<InsModule> {
+export async function registerIns(app: FastifyInstance, core: FhirCore, config: Config, log: Logger, verifierJeton?: TokenVerifier): Promise<InsModule> {
   suivreAppelant(app);
   let pki: Pki | undefined;
   let tls: EcouteTls | undefined;
@@ -33,7 +34,7 @@ export async function registerIns(app: FastifyInstance, core: FhirCore, config: 
     const port = tls?.port();
     return port === undefined ? `${config.baseUrl}/insi` : `https://${req.hostname.replace(/:\d+$/u, '')}:${port}/insi`;
   };
-  await app.register(routeInsi, { db: core.db, adresse });
+  await app.register(routeInsi, { db: core.db, adresse, verifierJeton });
   enregistrerOperationsInsi(core);
   enregistrerTransitions(core);
   garderIdentites(core);

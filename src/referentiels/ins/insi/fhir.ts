@@ -6,6 +6,7 @@ import type { Coding, Parameters, Patient } from '@medplum/fhirtypes';
 import type { FhirCore } from '../../../fhir/core.ts';
 import type { OperationParams, OperationRequest } from '../../../fhir/operations.ts';
 import { badRequest, FhirError } from '../../../fhir/outcome.ts';
+import { currentContext } from '../../../access/context.ts';
 import { appelantCourant } from '../../../pki/appelant.ts';
 import { RequeteInsiInvalide, type TraitsInsi } from '../traits.ts';
 import { avecIdentiteInsi, estIns, identifiantIns, lireFiabilite, traitsLocaux } from '../rniv/identite.ts';
@@ -15,7 +16,7 @@ import { rechercherParCarteVitale, rechercherParTraitsIdentite, verifierIns, typ
 
 /** The caller's INSi profile; 401 without an INSi certificate, 403 with a certificate of another profile. */
 export function exigerInsi(): ProfilInsi {
-  const a = autoriserInsi(appelantCourant());
+  const a = autoriserInsi(appelantCourant(), currentContext()?.principal);
   if (a.accordee) return a.profil;
   throw a.code === 'desir_560' ? new FhirError(403, a.motif, 'forbidden') : new FhirError(401, a.motif, 'login');
 }

@@ -2,6 +2,7 @@
 // refused caller included, leaves as a SOAP 1.2 fault.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Queryable } from '../../../db/index.ts';
+import type { Principal, TokenVerifier } from '../../../access/principal.ts';
 import { appelantDe } from '../../../pki/appelant.ts';
 import { RequeteInsiInvalide } from '../traits.ts';
 import { autoriserInsi } from './autorisation.ts';
@@ -13,6 +14,8 @@ const SOAP_XML = 'application/soap+xml; charset=utf-8';
 
 export interface OptionsRouteInsi {
   db: Queryable;
+  /** Verifies a bearer token of the platform's issuers, when the caller sends one. */
+  verifierJeton?: TokenVerifier;
   /** The address clients should call, given the request that asked for the WSDL. */
   adresse(req: FastifyRequest): string;
 }
@@ -40,7 +43,7 @@ export async function routeInsi(app: FastifyInstance, opts: OptionsRouteInsi): P
   });
 
   app.post('/insi', async (req, reply) => {
-    const autorisation = autoriserInsi(appelantDe(req.raw));
+    const autorisation = autoriserInsi(appelantDe(req.raw), await jetonDe(req, opts.verifierJeton));
     if (!autorisation.accordee) throw new FauteSoap('Sender', autorisation.code, autorisation.motif);
     const actionHttp = /;\s*action="?([^";]+)"?/u.exec(String(req.headers['content-type']))?.[1];
     const message = lireRequete(typeof req.body === 'string' ? req.body : '', actionHttp);
@@ -48,6 +51,19 @@ export async function routeInsi(app: FastifyInstance, opts: OptionsRouteInsi): P
     req.log.debug({ operation: message.requete.operation, cr: resultat.code, profil: autorisation.profil, lps: message.lps.nom }, 'INSi');
     return reply.type(SOAP_XML).send(xmlResultat(resultat));
   });
+}
+
+/** The caller behind an Authorization: Bearer header; a token that does not verify is a fault, never an anonymous call. */
+async function jetonDe(req: FastifyRequest, verifier?: TokenVerifier): Promise<Principal | undefined> {
+  const header = req.headers.authorization;
+  if (!header) return undefined;
+  const m = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!m || !verifier) throw new FauteSoap('Sender', 'socle_401', 'En-tête Authorization invalide : "Bearer <jeton d\'accès>" attendu');
+  try {
+    return await verifier(m[1]);
+  } catch (err) {
+    throw new FauteSoap('Sender', 'socle_401', `Jeton d'accès refusé : ${(err as Error).message}`);
+  }
 }
 
 function enFaute(err: FastifyError | Error, req: FastifyRequest): FauteSoap {
