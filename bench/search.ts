@@ -84,7 +84,7 @@ function pickRanked<T>(rnd: () => number, list: readonly T[]): T {
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
 // ------------------------------------------------------------------------------------------------
-// French reference data: communes weighted by population (../shared/data/communes.csv), names.
+// French reference data: communes weighted by population (data/referentiels/communes.csv), names.
 
 interface Commune {
   name: string;
@@ -106,7 +106,7 @@ function loadCommunes(): { list: Commune[]; cumulative: number[] } {
     { name: 'Saint-Étienne', dept: '42', postalCode: '42000' },
   ];
   try {
-    const lines = readFileSync(new URL('../../shared/data/communes.csv', import.meta.url), 'utf8').trim().split('\n');
+    const lines = readFileSync(new URL('../data/referentiels/communes.csv', import.meta.url), 'utf8').trim().split('\n');
     const header = lines[0]!.split(',');
     const col = (name: string) => header.indexOf(name);
     const [iNom, iDep, iCp, iPop] = [col('nom'), col('departement'), col('codes_postaux'), col('population')];
