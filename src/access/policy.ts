@@ -36,6 +36,9 @@ const HEALTH_PROFESSIONS = new Set(['10', '21', '26', '28', '31', '32', '40', '5
 
 const READS: Action[] = ['read', 'search', 'history'];
 
+/** A professional whose Annuaire exercices include a health profession. */
+export const isHealthProfessional = (p: Principal) => p.kind === 'professional' && (p.professions ?? []).some((c) => HEALTH_PROFESSIONS.has(c));
+
 const allow = (reason: string, compartment?: string): Decision => ({ allow: true, reason, compartment });
 const deny = (status: 401 | 403, reason: string): Decision => ({ allow: false, status, reason });
 
@@ -67,7 +70,7 @@ export function decide(principal: Principal | undefined, req: AccessRequest): De
     case 'professional': {
       if (directory) return READS.includes(req.action) ? allow('directory data') : deny(403, `The directory (${req.type}) is maintained by its registries, not by professionals`);
       const professions = principal.professions ?? [];
-      if (!professions.some((p) => HEALTH_PROFESSIONS.has(p))) {
+      if (!isHealthProfessional(principal)) {
         return deny(403, `Health data are reserved to health professionals; the Annuaire lists profession(s) ${professions.join(', ') || 'none'} for ${principal.idNatPs ?? principal.subject}`);
       }
       return allow(`health professional (profession ${professions.join(', ')})`);

@@ -3,6 +3,7 @@
 // card's signed assertion. Socle admits a certificate of its own CA with those CNs, or a bearer token
 // of its issuers: a health professional calls as INSI-MANU (a person at the desk), the administrator
 // client or a client granted the `insi` scope as INSI-AUTO (software without a person).
+import { isHealthProfessional } from '../../../access/policy.ts';
 import type { Principal } from '../../../access/principal.ts';
 import type { Appelant } from '../../../pki/appelant.ts';
 
@@ -14,9 +15,6 @@ export type Autorisation =
   | { accordee: false; code: 'socle_401' | 'desir_560'; motif: string };
 
 const CONSIGNE = "un certificat INSI-AUTO ou INSI-MANU émis par la plateforme (socle pki issue), en TLS mutuel sur le port SOCLE_TLS_PORT, ou un jeton d'accès (Authorization: Bearer)";
-
-/** Professions of TRE_G15 whose holders identify patients (professionnels de santé). */
-const PROFESSIONS_SANTE = new Set(['10', '21', '40', '50', '60', '69', '70', '80', '91', '92', '94', '95', '96', '98']);
 
 /** A token, when one was presented, decides; otherwise the client certificate. */
 export function autoriserInsi(a: Appelant, jeton?: Principal): Autorisation {
@@ -38,7 +36,7 @@ export function autoriserInsi(a: Appelant, jeton?: Principal): Autorisation {
 
 function autoriserJeton(p: Principal): Autorisation {
   if (p.admin || (p.kind === 'system' && p.scopes.includes('insi'))) return { accordee: true, profil: 'INSI-AUTO', sujet: `client ${p.clientId}` };
-  if (p.kind === 'professional' && (p.professions ?? []).some((c) => PROFESSIONS_SANTE.has(c))) {
+  if (isHealthProfessional(p)) {
     return { accordee: true, profil: 'INSI-MANU', sujet: p.idNatPs ?? p.subject };
   }
   const qui = p.kind === 'patient' ? 'un patient' : p.kind === 'professional' ? `le professionnel ${p.idNatPs ?? p.subject}, sans profession de santé à l'Annuaire,` : `le client ${p.clientId}, sans le scope insi,`;
