@@ -1,5 +1,12 @@
 // Configuration comes from the environment only, so that the same build runs on a laptop and in production.
-import { resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The implementation-guide packages shipped in data/ig: loaded unless SOCLE_FHIR_PACKAGES says otherwise. */
+export const VENDORED_IG_DIR = fileURLToPath(new URL('../data/ig', import.meta.url));
+export const vendoredPackages = (): string[] =>
+  readdirSync(VENDORED_IG_DIR).filter((f) => f.endsWith('.tgz')).sort().map((f) => join(VENDORED_IG_DIR, f));
 
 export interface Config {
   port: number;
@@ -13,7 +20,7 @@ export interface Config {
   bodyLimit: number;
   /** Allow PUT to create a resource with a client-chosen id. */
   allowCreateOnUpdate: boolean;
-  /** FHIR packages (.tgz or folders) whose profiles and search parameters are loaded at start. */
+  /** FHIR packages (.tgz or folders) whose profiles and search parameters are loaded at start (default: data/ig; "none" for none). */
   fhirPackages: string[];
   /** Default and maximum page size of searches. */
   searchDefaultCount: number;
@@ -48,7 +55,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     databaseUrl: env.DATABASE_URL || undefined,
     bodyLimit: int(env.SOCLE_BODY_LIMIT, 20 * 1024 * 1024, 'SOCLE_BODY_LIMIT'),
     allowCreateOnUpdate: bool(env.SOCLE_CREATE_ON_UPDATE, true),
-    fhirPackages: (env.SOCLE_FHIR_PACKAGES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    fhirPackages: packages(env.SOCLE_FHIR_PACKAGES),
     searchDefaultCount: int(env.SOCLE_SEARCH_DEFAULT_COUNT, 50, 'SOCLE_SEARCH_DEFAULT_COUNT'),
     searchMaxCount: int(env.SOCLE_SEARCH_MAX_COUNT, 1000, 'SOCLE_SEARCH_MAX_COUNT'),
     logLevel: env.LOG_LEVEL ?? 'info',
@@ -65,6 +72,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     ...overrides,
   };
   return config;
+}
+
+function packages(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') return vendoredPackages();
+  if (value.trim() === 'none') return [];
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 function int(value: string | undefined, fallback: number, name: string): number {

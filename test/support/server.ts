@@ -23,8 +23,9 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     url.pathname = `/${dbName}`;
     databaseUrl = url.toString();
   }
-  // The FHIR semantics suites run without tokens; the access suites turn authRequired on.
-  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: '', databaseUrl, logLevel: process.env.TEST_LOG_LEVEL ?? 'silent', demo: false, authRequired: false, ...overrides });
+  // The FHIR semantics suites run without tokens; the access suites turn authRequired on. No IG packages
+  // unless a suite asks (fhirPackages: vendoredPackages()): loading them takes a couple of seconds.
+  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: '', databaseUrl, logLevel: process.env.TEST_LOG_LEVEL ?? 'silent', demo: false, authRequired: false, fhirPackages: [], ...overrides });
   const platform = await createPlatform(config);
   await platform.app.listen({ port: 0, host: '127.0.0.1' });
   const address = platform.app.server.address();
