@@ -36,6 +36,11 @@ export interface Config {
   authMasterKey?: string;
   authOtpOutbox: string;
   authAccessTokenTtl: number;
+  /**
+   * Which proxies may set X-Forwarded-For (SOCLE_TRUST_PROXY): false (default: the peer address is the
+   * client), true, or addresses/CIDRs. The audit trail and the login rate limit read it.
+   */
+  trustProxy: boolean | string[];
   /** Header carrying the client certificate verified by a TLS-terminating proxy (tls_client_auth). */
   authClientCertHeader?: string;
   /** Port of the HTTPS listener (mutual TLS, INSi); no HTTPS listener when undefined (SOCLE_TLS_PORT unset). */
@@ -67,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     authOtpOutbox: env.SOCLE_OTP_OUTBOX || 'console',
     authAccessTokenTtl: int(env.SOCLE_ACCESS_TOKEN_TTL, 300, 'SOCLE_ACCESS_TOKEN_TTL'),
     authClientCertHeader: env.SOCLE_CLIENT_CERT_HEADER?.toLowerCase() || undefined,
+    trustProxy: trustProxy(env.SOCLE_TRUST_PROXY),
     tlsPort: env.SOCLE_TLS_PORT ? int(env.SOCLE_TLS_PORT, 0, 'SOCLE_TLS_PORT') : undefined,
     pkiDir: resolve(env.SOCLE_PKI_DIR ?? 'data/run/pki'),
     ...overrides,
@@ -77,6 +83,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
 function packages(value: string | undefined): string[] {
   if (value === undefined || value.trim() === '') return vendoredPackages();
   if (value.trim() === 'none') return [];
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function trustProxy(value: string | undefined): boolean | string[] {
+  if (value === undefined || value === '' || ['0', 'false', 'no', 'off'].includes(value.toLowerCase())) return false;
+  if (['true', 'yes', 'on'].includes(value.toLowerCase())) return true;
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 

@@ -10,6 +10,7 @@ import { registerIns, type InsModule } from './referentiels/ins/module.ts';
 import { registerAudit } from './audit/index.ts';
 import { registerTerminology } from './terminology/index.ts';
 import { registerAuth, type AuthService } from './auth/index.ts';
+import { ouvrirTls, type TlsPlateforme } from './pki/tls.ts';
 
 export interface Platform {
   config: Config;
@@ -18,6 +19,8 @@ export interface Platform {
   fhir: FhirCore;
   ins: InsModule;
   auth: AuthService;
+  /** The HTTPS listener with mutual TLS and the development PKI, when SOCLE_TLS_PORT is set. */
+  tls?: TlsPlateforme;
   log: Logger;
   close(): Promise<void>;
 }
@@ -36,7 +39,7 @@ export async function createPlatform(config: Config, log: Logger = createLogger(
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: true,
+    trustProxy: config.trustProxy,
   });
   app.addHook('onResponse', async (req, reply) => {
     // No query strings, bodies or headers: they may carry identifiers or credentials.
@@ -44,10 +47,11 @@ export async function createPlatform(config: Config, log: Logger = createLogger(
   });
 
   app.get('/health', async () => ({ status: 'ok', database: db.kind }));
-  const auth = await registerAuth(app, fhir, config);
+  const tls = await ouvrirTls(app, config); // first: its caller-tracking hook covers every route
+  const auth = await registerAuth(app, fhir, config, tls);
   const verifyToken = (token: string) => auth.verifyAccessToken(token);
-  const ins = await registerIns(app, fhir, config, log, verifyToken); // before the FHIR API: its caller hook covers /fhir
-  await app.register(registerFhirApi, { prefix: '/fhir', fhir, config, verifyToken });
+  const ins = await registerIns(app, fhir, config, log, verifyToken, tls);
+  await app.register(registerFhirApi, { prefix: '/fhir', fhir, config, verifyToken, verifyCertificate: auth.certificatePrincipal });
 
   let closing: Promise<void> | undefined;
   return {
@@ -57,6 +61,7 @@ export async function createPlatform(config: Config, log: Logger = createLogger(
     fhir,
     ins,
     auth,
+    tls,
     log,
     close() {
       // Stop accepting requests, let the ones in flight finish (and their writes commit), then close the store.

@@ -12,6 +12,8 @@ export interface RequestContext {
   purposeOfUse?: string;
   /** Bris de glace: the justification given (X-Break-Glass-Reason). */
   breakGlassReason?: string;
+  /** Why the client certificate presented identifies nobody: the 401 says it when a caller is required. */
+  certificateRefused?: string;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

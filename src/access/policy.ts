@@ -1,6 +1,7 @@
 // The one policy engine: who may do what to which resource, and why. Deny by default; every decision
 // carries its reason, which the API returns on refusal and the audit trail records.
 import { patientCompartmentParams } from '../fhir/compartment.ts';
+import type { OperationAudience } from '../fhir/operations.ts';
 import type { Principal } from './principal.ts';
 
 export type Action = 'read' | 'search' | 'history' | 'create' | 'update' | 'patch' | 'delete' | 'operation';
@@ -13,6 +14,8 @@ export interface AccessRequest {
   operation?: string;
   /** The operation changes data (operations only). */
   affectsState?: boolean;
+  /** Who besides administrators may run a state-changing operation (from its definition). */
+  permittedTo?: OperationAudience[];
 }
 
 export interface Decision {
@@ -39,6 +42,11 @@ const READS: Action[] = ['read', 'search', 'history'];
 /** A professional whose Annuaire exercices include a health profession. */
 export const isHealthProfessional = (p: Principal) => p.kind === 'professional' && (p.professions ?? []).some((c) => HEALTH_PROFESSIONS.has(c));
 
+const AUDIENCES: Record<OperationAudience, { name: string; test(p: Principal): boolean }> = {
+  'health-professionals': { name: 'health professionals', test: isHealthProfessional },
+  'insi-clients': { name: 'software with the INSi right (scope insi or an INSi certificate)', test: (p) => p.kind === 'system' && p.scopes.includes('insi') },
+};
+
 const allow = (reason: string, compartment?: string): Decision => ({ allow: true, reason, compartment });
 const deny = (status: 401 | 403, reason: string): Decision => ({ allow: false, status, reason });
 
@@ -49,7 +57,12 @@ export function decide(principal: Principal | undefined, req: AccessRequest): De
   if (scoped === false) return deny(403, `The token's scopes (${principal.scopes.join(' ')}) do not cover ${describe(req)}`);
 
   if (req.action === 'operation') {
-    if (req.affectsState) return deny(403, `The operation $${req.operation} is reserved to administrators`);
+    if (req.affectsState) {
+      const audience = (req.permittedTo ?? []).find((a) => AUDIENCES[a].test(principal));
+      if (audience) return allow(`${AUDIENCES[audience].name} running $${req.operation}`);
+      const who = [...(req.permittedTo ?? []).map((a) => AUDIENCES[a].name), 'administrators'].join(', ');
+      return deny(403, `The operation $${req.operation} is reserved to ${who}`);
+    }
     return allow('read-only operation');
   }
   if (req.type === 'AuditEvent' && principal.kind !== 'patient') {

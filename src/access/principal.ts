@@ -1,4 +1,5 @@
-// Who is calling: built from a verified access token by the issuers' verifier (src/auth).
+// Who is calling: built from a verified access token or client certificate by the identity module (src/auth).
+import type { Appelant } from '../pki/appelant.ts';
 
 export interface Principal {
   kind: 'professional' | 'patient' | 'system';
@@ -21,10 +22,15 @@ export interface Principal {
   ins?: string;
   /** The platform's administrator client. */
   admin?: boolean;
+  /** Subject DN of the client certificate (mutual TLS) the caller was identified by, instead of a token. */
+  certificate?: string;
 }
 
 /** Verifies a bearer token and says who it stands for; throws AccessError(401) when it cannot. */
 export type TokenVerifier = (token: string) => Promise<Principal>;
+
+/** Says who a client certificate of the platform CA stands for (undefined without one); throws AccessError(401) when it names nobody. */
+export type CertificateVerifier = (caller: Appelant) => Promise<Principal | undefined>;
 
 /** The platform itself, for the work it does on its own behalf (demo data, imports): traced as such. */
 export const PLATFORM: Principal = { kind: 'system', issuer: 'urn:socle:platform', subject: 'socle', clientId: 'socle', scopes: [], admin: true };

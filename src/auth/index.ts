@@ -1,13 +1,15 @@
 // Identity of the platform: the professional issuer (/auth/pro, Pro Santé Connect–compatible), the
 // patient issuer (/auth/patient), the client registry and its admin API, and the verification of
-// bearer tokens for the platform's APIs. See README-section.md.
+// bearer tokens and client certificates for the platform's APIs.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
 import type { FhirCore } from '../fhir/core.ts';
 import type { Logger } from '../log.ts';
+import type { TlsPlateforme } from '../pki/tls.ts';
 import { Accounts } from './accounts.ts';
 import { purgeExpired } from './adapter.ts';
 import { adminRoutes } from './admin.ts';
+import { certificateVerifier } from './certificat.ts';
 import { Clients, ensureAdminClient, type IssuerName } from './clients.ts';
 import { interactionRoutes } from './interactions.ts';
 import { assetRoutes, providerRoutes } from './mount.ts';
@@ -22,7 +24,7 @@ export { seedAuthDemo, type AuthDemo } from './demo.ts';
 
 const PURGE_EVERY_MS = 60 * 60 * 1000;
 
-export async function registerAuth(app: FastifyInstance, core: FhirCore, config: Config): Promise<AuthService> {
+export async function registerAuth(app: FastifyInstance, core: FhirCore, config: Config, tls?: TlsPlateforme): Promise<AuthService> {
   const log = app.log as Logger;
   const key = masterKey(config, core.db);
   const sealer = new Sealer(key);
@@ -36,6 +38,7 @@ export async function registerAuth(app: FastifyInstance, core: FhirCore, config:
     masterKey: key,
     clients,
     accounts: new Accounts(core.db, sealer, createOtpSender(config.authOtpOutbox)),
+    tls,
   };
   await ensureAdminClient(clients, config);
   await purgeExpired(core.db);
@@ -52,6 +55,7 @@ export async function registerAuth(app: FastifyInstance, core: FhirCore, config:
   timer.unref();
   return {
     verifyAccessToken,
+    certificatePrincipal: certificateVerifier(core, clients),
     async close() {
       clearInterval(timer);
     },

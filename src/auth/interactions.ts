@@ -2,7 +2,7 @@
 // authenticated user, and gets the result back. Professionals (e-CPS stand-in): idNat_PS and the
 // code of their authenticator. Patients: INS and password, then a TOTP or a code sent to them;
 // a forgotten password is reset with a code sent to the account's contact. Professionals may also
-// use a FIDO2 security key (webauthn.ts).
+// use a FIDO2 security key (webauthn.ts) or a CPS card over mutual TLS (cps.ts).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InteractionResults } from 'oidc-provider';
@@ -13,6 +13,7 @@ import { ACR, type AuthContext, type Issuer, subjectOf } from './provider.ts';
 import { traceLogin } from './trace.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { webauthnRoutes } from './webauthn.ts';
+import { cpsRoutes } from './cps.ts';
 
 // Forms are url-encoded; the security-key routes post JSON through the same checks.
 type Form = Record<string, string | undefined>;
@@ -77,7 +78,10 @@ export function interactionRoutes(issuers: Record<IssuerName, Issuer>, ctx: Auth
                 { name: 'code', label: 'Code e-CPS', hint: '6 chiffres', autocomplete: 'one-time-code', inputmode: 'numeric' },
               ],
               submit: 'Se connecter',
-              links: [{ href: here(uid, '/key'), text: 'Se connecter avec une clé de sécurité (FIDO2)' }],
+              links: [
+                { href: here(uid, '/key'), text: 'Se connecter avec une clé de sécurité (FIDO2)' },
+                ...(ctx.tls ? [{ href: here(uid, '/cps'), text: 'Se connecter avec une carte CPS' }] : []),
+              ],
             })
           : page(uid, {
               title: 'Connexion à Mon espace santé',
@@ -146,6 +150,7 @@ export function interactionRoutes(issuers: Record<IssuerName, Issuer>, ctx: Auth
 
       if (name === 'pro') {
         webauthnRoutes(app, ctx, { interaction, resultUrl, page, here, html });
+        cpsRoutes(app, ctx, { interaction, resultUrl, page, here, html, messagePage: (title, text) => messagePage('pro', title, text) });
         continue;
       }
 

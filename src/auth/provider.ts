@@ -8,11 +8,13 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/index.ts';
 import type { FhirCore } from '../fhir/core.ts';
 import type { Logger } from '../log.ts';
+import type { TlsPlateforme } from '../pki/tls.ts';
 import type { Account, Accounts } from './accounts.ts';
 import { sqlAdapter } from './adapter.ts';
 import { patientIdentity, professionalIdentity } from './claims.ts';
 import type { Clients, IssuerName } from './clients.ts';
 import { signingKeys } from './keys.ts';
+import { traceLogin } from './trace.ts';
 import { mtlsFeature } from './mtls.ts';
 import { errorPage, layout, logoutPage } from './pages.ts';
 import type { Sealer } from './secrets.ts';
@@ -26,6 +28,8 @@ export interface AuthContext {
   masterKey: Buffer;
   clients: Clients;
   accounts: Accounts;
+  /** The HTTPS listener, where CPS cards are presented. */
+  tls?: TlsPlateforme;
 }
 
 /** What each issuer accepts: PSC asks for acr eidas1 only; a patient's password and second factor make eIDAS "substantiel" (eidas2). */
@@ -213,6 +217,15 @@ export class Issuer {
     provider.proxy = true;
     allowLoopbackPatterns(provider);
     provider.on('server_error', (_kctx: KoaContextWithOIDC, err: Error) => ctx.log.error({ err, issuer: name }, 'identity provider error'));
+    // Logouts are traced like logins, once the provider has ended the session (awaited: nothing lost).
+    provider.use(async (kctx, next) => {
+      await next();
+      if (kctx.oidc?.route !== 'end_session_confirm' || kctx.status !== 303) return;
+      const sub = kctx.oidc.session?.accountId;
+      if (!sub) return;
+      const account = await ctx.accounts.get(accountIdOf(sub));
+      await traceLogin(ctx, { issuer: name, event: 'logout', ok: true, login: account?.login ?? sub, resourceId: account?.resourceId ?? undefined, ip: kctx.ip });
+    });
     return provider;
   }
 

@@ -8,6 +8,9 @@ import type { QueryParams } from './search/engine.ts';
 
 export type OperationLevel = 'system' | 'type' | 'instance';
 
+/** Callers a state-changing operation may be opened to: health professionals, software holding the INSi right (scope or certificate). */
+export type OperationAudience = 'health-professionals' | 'insi-clients';
+
 export interface OperationRequest {
   core: FhirCore;
   method: string;
@@ -34,6 +37,11 @@ export interface OperationDefinitionEntry {
   types?: string[];
   /** Operations that change state refuse GET. */
   affectsState: boolean;
+  /**
+   * Who may run an operation that changes state, besides administrators (the policy engine's default).
+   * E.g. identity-vigilance transitions are run by the health professionals at the desk.
+   */
+  permittedTo?: OperationAudience[];
   summary: string;
   handler(req: OperationRequest): Promise<OperationResult | Resource>;
 }

@@ -1,11 +1,11 @@
 // Who is calling, as the transport tells it: the subject of a client certificate issued by the
 // platform CA (mutual TLS on the HTTPS listener), or nobody. Kept per request in an AsyncLocalStorage
 // so that FHIR operations, which never see the HTTP request, can name the caller in their AuditEvents.
-// Bearer tokens will be read here too when the identity issue lands.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
+import { OU_CARTE_CPS } from './pki.ts';
 
 export interface Appelant {
   /** "anonymous", or the subject DN of a certificate issued by the platform CA. */
@@ -16,6 +16,8 @@ export interface Appelant {
   certificat: 'sans-tls' | 'absent' | 'non-reconnu' | 'plateforme';
   /** Why a presented certificate was not recognised. */
   refus?: string;
+  /** The idNat_PS of a CPS card's certificate (OU=CPS). */
+  carteCps?: string;
 }
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -41,7 +43,9 @@ function deSession(socket: TLSSocket): Appelant {
     return { sujet: 'anonymous', certificat: 'non-reconnu', refus: "le certificat n'a pas l'usage authentification client" };
   }
   const sujet = cert.subject as unknown as Record<string, string | string[]>;
-  return { sujet: dn(sujet), cn: [sujet.CN ?? []].flat()[0], certificat: 'plateforme' };
+  const cn = [sujet.CN ?? []].flat()[0];
+  const carte = [sujet.OU ?? []].flat().includes(OU_CARTE_CPS) ? cn : undefined;
+  return { sujet: dn(sujet), cn, certificat: 'plateforme', ...(carte ? { carteCps: carte } : {}) };
 }
 
 /** The caller of the request being handled ("anonymous" outside a request). */
@@ -57,7 +61,7 @@ export function suivreAppelant(app: FastifyInstance): void {
 
 // RFC 4514 order (most specific first), as OpenSSL and the IGC-Santé documents print it.
 function dn(sujet: Record<string, string | string[]>): string {
-  const ordre = ['CN', 'OU', 'O', 'L', 'ST', 'C'];
+  const ordre = ['CN', 'GN', 'SN', 'OU', 'O', 'L', 'ST', 'C'];
   const cles = Object.keys(sujet).sort((a, b) => (ordre.indexOf(a) + 1 || 99) - (ordre.indexOf(b) + 1 || 99));
   return cles.flatMap((k) => [sujet[k]!].flat().map((v) => `${k}=${v.replace(/([,+"\\<>;=])/gu, '\\$1')}`)).join(', ');
 }

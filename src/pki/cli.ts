@@ -9,6 +9,10 @@ const USAGE = `Usage:
       Certificat d'organisation (authentification client TLS) émis par l'autorité de la plateforme, sujet
       CN=<cn>, OU=<identifiant national de structure>, O=<raison sociale>, ST=<département>, C=FR comme un certificat
       IGC-Santé. --cn INSI-AUTO (défaut) ou INSI-MANU donne accès au téléservice INSi.
+  socle pki issue cps --idnat IDNAT_PS --nom NOM --prenom PRENOM [--days N] [--out DOSSIER]
+      Certificat d'authentification d'une carte CPS (OU=CPS, CN=<idNat_PS>) : présenté en TLS mutuel sur
+      SOCLE_TLS_PORT, il connecte le professionnel à /auth/pro (« Se connecter avec une carte CPS ») et
+      l'identifie auprès de l'API FHIR. Le professionnel doit figurer à l'Annuaire.
   socle pki issue server --hosts NOM[,NOM…] [--days N] [--out DOSSIER]
       Certificat de serveur TLS pour ces noms d'hôte ou adresses IP.
   socle pki ca
@@ -20,7 +24,7 @@ const USAGE = `Usage:
 
 export const pkiCommand: Command = {
   name: 'pki',
-  summary: 'Development PKI standing in for IGC-Santé: issue client (INSI-AUTO/INSI-MANU) and server certificates',
+  summary: 'Development PKI standing in for IGC-Santé: issue client (INSI-AUTO/INSI-MANU), CPS card and server certificates',
   usage: USAGE,
   async run(args) {
     const [sous, genre, ...reste] = args;
@@ -30,7 +34,7 @@ export const pkiCommand: Command = {
       process.stdout.write((await ouvrirPki(loadConfig().pkiDir)).ca);
       return 0;
     }
-    if (sous !== 'issue' || (genre !== 'client' && genre !== 'server')) {
+    if (sous !== 'issue' || (genre !== 'client' && genre !== 'server' && genre !== 'cps')) {
       console.error(USAGE);
       return 2;
     }
@@ -56,6 +60,14 @@ export const pkiCommand: Command = {
       }
       nom = options.get('--cn') ?? 'INSI-AUTO';
       certificat = await pki.emettreOrganisation(nom, { identifiant: structure, nom: raisonSociale, departement: options.get('--departement') }, jours);
+    } else if (genre === 'cps') {
+      const [idNatPs, nomPorteur, prenom] = [options.get('--idnat'), options.get('--nom'), options.get('--prenom')];
+      if (!idNatPs || !nomPorteur || !prenom) {
+        console.error(`--idnat, --nom et --prenom sont obligatoires pour une carte CPS\n\n${USAGE}`);
+        return 2;
+      }
+      nom = `cps-${idNatPs}`;
+      certificat = await pki.emettreCarteCps({ idNatPs, nom: nomPorteur, prenom }, jours);
     } else {
       const hotes = (options.get('--hosts') ?? '').split(',').map((h) => h.trim()).filter(Boolean);
       if (hotes.length === 0) {
@@ -81,7 +93,7 @@ export const pkiCommand: Command = {
 };
 
 function lireOptions(args: string[]): Map<string, string> | string {
-  const connues = ['--cn', '--structure', '--name', '--departement', '--days', '--out', '--hosts'];
+  const connues = ['--cn', '--structure', '--name', '--departement', '--days', '--out', '--hosts', '--idnat', '--nom', '--prenom'];
   const options = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {
     const [nom, jointe] = args[i]!.split(/=(.*)/su, 2) as [string, string | undefined];

@@ -46,7 +46,22 @@ export interface Pki {
    * for INSi (the CNAM service refuses any other CN), the software's name otherwise.
    */
   emettreOrganisation(cn: string, structure: Structure, jours?: number): Promise<Certificat>;
+  /**
+   * The authentication certificate of a CPS card (carte de professionnel de santé), for a person:
+   * OU=CPS, CN=<idNat_PS>, SN and G the holder's names. Presented over mutual TLS, it logs the
+   * professional in at /auth/pro and identifies them to the FHIR API.
+   */
+  emettreCarteCps(porteur: PorteurCps, jours?: number): Promise<Certificat>;
 }
+
+export interface PorteurCps {
+  idNatPs: string;
+  nom: string;
+  prenom: string;
+}
+
+/** The organisational unit that marks a CPS card's certificate. */
+export const OU_CARTE_CPS = 'CPS';
 
 /** Opens the PKI of a folder, creating its CA on first use; without a folder, a fresh PKI in memory. */
 export async function ouvrirPki(dossier?: string): Promise<Pki> {
@@ -137,6 +152,11 @@ export async function ouvrirPki(dossier?: string): Promise<Pki> {
         { OU: [structure.identifiant] },
         { CN: [cn] },
       ];
+      return emettre(sujet, jours, [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true), new x509.ExtendedKeyUsageExtension([CLIENT_AUTH])]);
+    },
+    emettreCarteCps(porteur, jours = 3 * 365) {
+      if (!/^\d{10,12}$/u.test(porteur.idNatPs)) throw new Error(`Identifiant national de professionnel invalide : « ${porteur.idNatPs} » (idNat_PS, par exemple 810012345678)`);
+      const sujet: x509.JsonName = [{ C: ['FR'] }, { O: ['Socle'] }, { OU: [OU_CARTE_CPS] }, { SN: [porteur.nom] }, { G: [porteur.prenom] }, { CN: [porteur.idNatPs] }];
       return emettre(sujet, jours, [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true), new x509.ExtendedKeyUsageExtension([CLIENT_AUTH])]);
     },
   };

@@ -56,6 +56,17 @@ describe('policy engine', () => {
     assert.equal(decide(doctor, { action: 'operation', type: 'ValueSet', operation: 'expand', affectsState: false }).allow, true);
   });
 
+  it('lets health professionals run the operations their definition opens to them, and no one else', () => {
+    const rniv = { action: 'operation' as const, type: 'Patient', operation: 'identite-valider', affectsState: true, permittedTo: ['health-professionals' as const, 'insi-clients' as const] };
+    assert.equal(decide(doctor, rniv).allow, true);
+    const secretaryRefused = decide(secretary, rniv);
+    assert.equal(secretaryRefused.allow, false);
+    assert.match(secretaryRefused.reason, /reserved to health professionals, software with the INSi right .*, administrators/);
+    assert.equal(decide(patient, rniv).allow, false);
+    assert.equal(decide(system, rniv).allow, false);
+    assert.equal(decide({ ...system, scopes: ['insi'] }, rniv).allow, true);
+  });
+
   it('gives a system client exactly what its SMART scopes grant', () => {
     assert.equal(decide(system, { action: 'search', type: 'Practitioner' }).allow, true);
     const d = decide(system, { action: 'search', type: 'Patient' });

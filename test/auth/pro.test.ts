@@ -153,6 +153,9 @@ describe('professional issuer (Pro Santé Connect–compatible)', () => {
     assert.ok(done.location?.startsWith(REDIRECT));
     assert.equal(new URL(done.location!).searchParams.get('state'), 'bye');
     await assert.rejects(server.platform.auth.verifyAccessToken(tokens.access_token), AuthError);
+    const trail = await fetch(`${server.fhirUrl}/AuditEvent?subtype=110123`, { headers: { authorization: `Bearer ${await server.adminToken()}` } });
+    const logouts = ((await trail.json()) as { entry?: { resource: { agent: { who?: { identifier?: { value?: string } } }[] } }[] }).entry ?? [];
+    assert.ok(logouts.some((e) => e.resource.agent[0].who?.identifier?.value === IDNAT), 'the logout is in the audit trail');
     const again = await browser.follow((await authorize(rp)).url, REDIRECT);
     assert.match(again.body, /Connexion avec e-CPS/);
   });

@@ -1,6 +1,7 @@
 // Shared set-up of the identity tests: a platform with a small Annuaire (one structure, one doctor
 // with a specialty) and one patient, the demo accounts and clients, and an HTTP client that follows
 // the login pages with a cookie jar, as a browser would.
+import { request as httpsRequest } from 'node:https';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,12 +85,17 @@ export async function startAuthServer(overrides: Parameters<typeof startTestServ
 export class Browser {
   private readonly cookies = new Map<string, string>();
 
+  /** tls: the CA to trust on https:// pages and the client certificate to present there (a CPS card). */
+  constructor(private readonly tls?: { ca: string; cert?: string; key?: string }) {}
+
   async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<{ status: number; location?: string; body: string; url: string }> {
     const headers: Record<string, string> = {};
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     if (cookie) headers.cookie = cookie;
     if (init.form) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const res = await fetch(url, { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, body: init.form ? new URLSearchParams(init.form) : undefined, redirect: 'manual' });
+    const method = init.method ?? (init.form ? 'POST' : 'GET');
+    const body = init.form ? new URLSearchParams(init.form).toString() : undefined;
+    const res = url.startsWith('https:') ? await this.https(url, method, headers, body) : await fetch(url, { method, headers, body, redirect: 'manual' });
     for (const set of res.headers.getSetCookie()) {
       const [pair] = set.split(';');
       const i = pair.indexOf('=');
@@ -100,6 +106,22 @@ export class Browser {
     }
     const location = res.headers.get('location') ?? undefined;
     return { status: res.status, location: location && new URL(location, url).toString(), body: await res.text(), url };
+  }
+
+  private https(url: string, method: string, headers: Record<string, string>, body?: string): Promise<Response> {
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(url, { method, headers, ca: this.tls?.ca, cert: this.tls?.cert, key: this.tls?.key, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const h = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) for (const one of [v ?? []].flat()) h.append(k, one);
+          resolve(new Response([204, 304].includes(res.statusCode!) ? null : Buffer.concat(chunks), { status: res.statusCode!, headers: h }));
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   /** Follows redirects until a page is shown or the browser is sent to `stopAt` (the relying party). */

@@ -7,7 +7,8 @@ import { badRequest, FhirError } from '../outcome.ts';
 import { parseQuery } from '../core.ts';
 import { parseFhirJson } from '../json.ts';
 import { withContext, type RequestContext } from '../../access/context.ts';
-import type { TokenVerifier } from '../../access/principal.ts';
+import type { CertificateVerifier, TokenVerifier } from '../../access/principal.ts';
+import { appelantDe } from '../../pki/appelant.ts';
 import { capabilityStatement } from './capability.ts';
 import { dispatch, type FhirRequest } from './dispatch.ts';
 import { processBundle } from './transaction.ts';
@@ -15,10 +16,13 @@ import { processBundle } from './transaction.ts';
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
 
-export async function registerFhirApi(app: FastifyInstance, opts: { fhir: FhirCore; config: Config; verifyToken?: TokenVerifier }): Promise<void> {
-  const { fhir, verifyToken } = opts;
+export async function registerFhirApi(
+  app: FastifyInstance,
+  opts: { fhir: FhirCore; config: Config; verifyToken?: TokenVerifier; verifyCertificate?: CertificateVerifier },
+): Promise<void> {
+  const { fhir, verifyToken, verifyCertificate } = opts;
 
-  /** Who calls, from the bearer token; a token that does not verify is a 401, never an anonymous call. */
+  /** Who calls: the bearer token (one that does not verify is a 401), else the client certificate presented over mutual TLS. */
   async function contextOf(req: FastifyRequest): Promise<RequestContext> {
     const ctx: RequestContext = {
       ip: req.ip,
@@ -35,6 +39,14 @@ export async function registerFhirApi(app: FastifyInstance, opts: { fhir: FhirCo
         ctx.principal = await verifyToken(m[1]);
       } catch (err) {
         throw new FhirError(401, `The access token was refused: ${(err as Error).message}`, 'login', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+      }
+    } else if (verifyCertificate) {
+      // A certificate that names nobody leaves the call anonymous: operations judging certificates
+      // themselves (INSi) still see it, and the policy's 401 says why it was not enough.
+      try {
+        ctx.principal = await verifyCertificate(appelantDe(req.raw));
+      } catch (err) {
+        ctx.certificateRefused = (err as Error).message;
       }
     }
     return ctx;

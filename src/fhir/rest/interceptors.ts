@@ -29,12 +29,13 @@ export function interactionOf(core: FhirCore, req: FhirRequest): Interaction {
     const type = segments.length > 1 ? segments[0] : undefined;
     const level = segments.length === 1 ? 'system' : segments.length === 2 ? 'type' : 'instance';
     let affectsState = true;
+    let permittedTo: Interaction['permittedTo'];
     try {
-      affectsState = core.operations.find(name, level, type).affectsState;
+      ({ affectsState, permittedTo } = core.operations.find(name, level, type));
     } catch {
       // unknown operation: the route answers 404
     }
-    return { action: 'operation', operation: name, type, id: segments[1], affectsState, subtype: 'operation', write: false };
+    return { action: 'operation', operation: name, type, id: segments[1], affectsState, permittedTo, subtype: 'operation', write: false };
   }
   const [type, id, op, vid] = segments;
   if (!type) return { action: 'search', subtype: 'search-system', write: false };
@@ -54,9 +55,10 @@ export function interactionOf(core: FhirCore, req: FhirRequest): Interaction {
  * SOCLE_AUTH=off (development); a token, when presented, is always enforced.
  */
 export function authorize(core: FhirCore, interaction: Interaction): Decision {
-  const principal = currentContext()?.principal;
+  const ctx = currentContext();
+  const principal = ctx?.principal;
   if (!principal && !core.config.authRequired) return { allow: true, reason: 'authentication disabled (SOCLE_AUTH=off)' };
-  const decision = decide(principal, interaction);
+  const decision = !principal && ctx?.certificateRefused ? { allow: false, status: 401 as const, reason: ctx.certificateRefused } : decide(principal, interaction);
   if (!decision.allow) {
     throw new FhirError(decision.status ?? 403, decision.reason, decision.status === 401 ? 'login' : 'forbidden', decision.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
   }

@@ -5,9 +5,8 @@ import type { TokenVerifier } from '../../access/principal.ts';
 import type { Config } from '../../config.ts';
 import type { FhirCore } from '../../fhir/core.ts';
 import type { Logger } from '../../log.ts';
-import { suivreAppelant } from '../../pki/appelant.ts';
-import { ouvrirPki, type Pki } from '../../pki/pki.ts';
-import { ecouterTls, type EcouteTls } from '../../pki/tls.ts';
+import type { Pki } from '../../pki/pki.ts';
+import type { TlsPlateforme } from '../../pki/tls.ts';
 import { enregistrerOperationsInsi } from './insi/fhir.ts';
 import { routeInsi } from './insi/route.ts';
 import { chargerBaseDemo, POPULATION_DEMO } from './reference.ts';
@@ -21,15 +20,8 @@ export interface InsModule {
   tlsPort(): number | undefined;
 }
 
-/** Registers the module. Call it before the FHIR API: its caller-tracking hook must cover /fhir. */
-export async function registerIns(app: FastifyInstance, core: FhirCore, config: Config, log: Logger, verifierJeton?: TokenVerifier): Promise<InsModule> {
-  suivreAppelant(app);
-  let pki: Pki | undefined;
-  let tls: EcouteTls | undefined;
-  if (config.tlsPort !== undefined) {
-    pki = await ouvrirPki(config.pkiDir || undefined);
-    tls = ecouterTls(app, { port: config.tlsPort, host: config.host, pki, noms: nomsServeur(config) });
-  }
+/** Registers the module; tls: the platform's HTTPS listener (mutual TLS), when configured. */
+export async function registerIns(app: FastifyInstance, core: FhirCore, config: Config, log: Logger, verifierJeton?: TokenVerifier, tls?: TlsPlateforme): Promise<InsModule> {
   const adresse = (req: FastifyRequest) => {
     const port = tls?.port();
     return port === undefined ? `${config.baseUrl}/insi` : `https://${req.hostname.replace(/:\d+$/u, '')}:${port}/insi`;
@@ -42,11 +34,5 @@ export async function registerIns(app: FastifyInstance, core: FhirCore, config: 
     const charges = await chargerBaseDemo(core.db);
     if (charges > 0) log.info({ identites: charges, graine: POPULATION_DEMO.graine }, 'INS reference base loaded (demo)');
   }
-  return { pki, tlsPort: () => tls?.port() };
-}
-
-function nomsServeur(config: Config): string[] {
-  const noms = ['localhost', '127.0.0.1', '::1', new URL(config.baseUrl).hostname.replace(/^\[|\]$/gu, '')];
-  if (config.host !== '0.0.0.0' && config.host !== '::') noms.push(config.host);
-  return [...new Set(noms)];
+  return { pki: tls?.pki, tlsPort: () => tls?.port() };
 }

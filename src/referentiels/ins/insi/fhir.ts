@@ -16,7 +16,9 @@ import { rechercherParCarteVitale, rechercherParTraitsIdentite, verifierIns, typ
 
 /** The caller's INSi profile; 401 without an INSi certificate, 403 with a certificate of another profile. */
 export function exigerInsi(): ProfilInsi {
-  const a = autoriserInsi(appelantCourant(), currentContext()?.principal);
+  // An organisation certificate is judged on itself (its INSi profile); a CPS card, like a token, on its holder.
+  const principal = currentContext()?.principal;
+  const a = autoriserInsi(appelantCourant(), principal?.certificate && principal.kind === 'system' ? undefined : principal);
   if (a.accordee) return a.profil;
   throw a.code === 'desir_560' ? new FhirError(403, a.motif, 'forbidden') : new FhirError(401, a.motif, 'login');
 }

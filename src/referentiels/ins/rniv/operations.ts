@@ -120,6 +120,7 @@ export function enregistrerTransitions(core: FhirCore): void {
       levels: ['instance'],
       types: ['Patient'],
       affectsState: true,
+      permittedTo: ['health-professionals', 'insi-clients'],
       summary: t.resume,
       handler: (req) => (req.tx ? appliquer(req, t, req.tx) : req.core.db.transaction((tx) => appliquer(req, t, tx))),
     });
