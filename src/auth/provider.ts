@@ -7,6 +7,7 @@ import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-prov
 import type { Config } from '../config.ts';
 import type { Database } from '../db/index.ts';
 import type { FhirCore } from '../fhir/core.ts';
+import { storedResourceTypes } from '../fhir/definitions.ts';
 import type { Logger } from '../log.ts';
 import type { TlsPlateforme } from '../pki/tls.ts';
 import type { Account, Accounts } from './accounts.ts';
@@ -69,9 +70,16 @@ const CLAIMS: Record<IssuerName, Record<string, string[]>> = {
   patient: { openid: ['sub'], profile: ['given_name', 'family_name', 'birthdate', 'gender'], ins: ['ins', 'ins_oid'] },
 };
 
-const SCOPES: Record<IssuerName, string[]> = {
-  pro: ['openid', 'offline_access', 'scope_all', 'profile', 'admin'],
-  patient: ['openid', 'offline_access', 'profile', 'ins'],
+/**
+ * SMART system scopes a client may be registered with for client_credentials (system/Location.write,
+ * system/*.rs…): listed, because the provider grants only scopes it knows and the client is allowed.
+ */
+const smartSystemScopes = () => ['*', ...storedResourceTypes()].flatMap((t) => ['read', 'write', '*', 'rs', 'cruds'].map((p) => `system/${t}.${p}`));
+
+const SCOPES: Record<IssuerName, () => string[]> = {
+  // insi: software calling the INSi teleservice without a person (INSI-AUTO).
+  pro: () => ['openid', 'offline_access', 'scope_all', 'profile', 'admin', 'insi', ...smartSystemScopes()],
+  patient: () => ['openid', 'offline_access', 'profile', 'ins'],
 };
 
 /** Professionals' subjects read like PSC's ("f:<uuid>:<idNat_PS>"); patients' are the account id. */
@@ -114,7 +122,7 @@ export class Issuer {
     const secure = ctx.config.baseUrl.startsWith('https:');
     const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, secure };
     const configuration: Configuration = {
-      adapter: sqlAdapter(ctx.db, name, ctx.clients, { scopes: SCOPES[name], acr: ACR[name].granted }),
+      adapter: sqlAdapter(ctx.db, name, ctx.clients, { scopes: SCOPES[name](), acr: ACR[name].granted }),
       jwks: { keys: keys as never },
       cookies: {
         keys: [deriveKey(ctx.masterKey, `cookies:${name}`)],
@@ -123,7 +131,7 @@ export class Issuer {
         names: { session: `socle_${name}_session`, interaction: `socle_${name}_interaction`, resume: `socle_${name}_resume` },
       },
       routes: PSC_ROUTES,
-      scopes: SCOPES[name],
+      scopes: SCOPES[name](),
       claims: CLAIMS[name],
       acrValues: ACR[name].accepted,
       responseTypes: ['code'],

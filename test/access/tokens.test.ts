@@ -41,6 +41,33 @@ describe('FHIR API with bearer tokens', () => {
   });
 });
 
+describe('system clients with SMART scopes (client_credentials)', () => {
+  it('grants a client the SMART scopes it is registered with, and no other', async () => {
+    const admin = await server.adminToken();
+    const created = await fetch(`${server.baseUrl}/admin/clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ clientId: 'ror-lecture', issuers: ['pro'], grantTypes: ['client_credentials'], scopes: ['system/Location.read'] }),
+    });
+    const { secret } = (await created.json()) as { secret: string };
+    const token = (scope: string) =>
+      fetch(`${server.baseUrl}/auth/pro/protocol/openid-connect/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`ror-lecture:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', scope }),
+      });
+    const wider = await token('system/*.*');
+    assert.equal(wider.status, 400);
+    assert.equal(((await wider.json()) as { error: string }).error, 'invalid_scope');
+    const granted = (await (await token('system/Location.read')).json()) as { access_token: string; scope: string };
+    assert.equal(granted.scope, 'system/Location.read');
+    assert.equal((await get('Location', granted.access_token)).status, 200);
+    const refused = await get('Patient', granted.access_token);
+    assert.equal(refused.status, 403);
+    assert.match((await refused.json()).issue[0].diagnostics, /do not cover search on Patient/);
+  });
+});
+
 describe('logins in the audit trail', () => {
   it('records a failed professional login with its reason and the client address', async () => {
     const browser = new Browser();
