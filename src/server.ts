@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './log.ts';
 import { createFhirCore, type FhirCore } from './fhir/core.ts';
 import { registerFhirApi } from './fhir/rest/index.ts';
 import { registerIns, type InsModule } from './referentiels/ins/module.ts';
+import { registerRor } from './referentiels/ror/module.ts';
 import { registerAudit } from './audit/index.ts';
 import { registerTerminology } from './terminology/index.ts';
 import { registerAuth, type AuthService } from './auth/index.ts';
@@ -50,8 +51,10 @@ export async function createPlatform(config: Config, log: Logger = createLogger(
   const tls = await ouvrirTls(app, config); // first: its caller-tracking hook covers every route
   const auth = await registerAuth(app, fhir, config, tls);
   const verifyToken = (token: string) => auth.verifyAccessToken(token);
+  const verifiers = { verifyToken, verifyCertificate: auth.certificatePrincipal };
   const ins = await registerIns(app, fhir, config, log, verifyToken, tls);
-  await app.register(registerFhirApi, { prefix: '/fhir', fhir, config, verifyToken, verifyCertificate: auth.certificatePrincipal });
+  await registerRor(app, fhir, config, log, verifiers); // its $export and $capacites routes sit beside /fhir/*
+  await app.register(registerFhirApi, { prefix: '/fhir', fhir, config, ...verifiers });
 
   let closing: Promise<void> | undefined;
   return {

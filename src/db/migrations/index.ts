@@ -5,6 +5,7 @@ import { terminology } from './003-terminology.ts';
 import { ins } from './004-ins.ts';
 import { quantityCanonical } from './005-quantity-canonical.ts';
 import { auth } from './006-auth.ts';
+import { ror } from './008-ror.ts';
 
 export interface Migration {
   version: number;
@@ -12,4 +13,4 @@ export interface Migration {
   up(tx: Queryable): Promise<void>;
 }
 
-export const migrations: Migration[] = [core, composite, terminology, ins, quantityCanonical, auth];
+export const migrations: Migration[] = [core, composite, terminology, ins, quantityCanonical, auth, ror];

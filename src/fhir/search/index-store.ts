@@ -23,6 +23,7 @@ const TABLES: Record<IndexKind, { table: string; columns: [string, string][]; va
     columns: [['system1', 'text'], ['code1', 'text'], ['system2', 'text'], ['code2', 'text'], ['number2', 'numeric'], ['low2', 'timestamptz'], ['high2', 'timestamptz']],
     values: (r) => [r.system1, r.code1, r.system2, r.code2, r.number2, r.low2 && timestamp(r.low2), r.high2 && timestamp(r.high2)],
   },
+  position: { table: 'sp_position', columns: [['latitude', 'float8'], ['longitude', 'float8']], values: (r) => [r.latitude, r.longitude] },
 };
 
 /** Open period bounds are the extreme JS dates; PostgreSQL spells them ±infinity. */

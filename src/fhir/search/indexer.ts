@@ -4,6 +4,7 @@ import { evalFhirPathTyped, getSearchParameterDetails, parseFhirPath, toTypedVal
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { searchParametersOf } from '../definitions.ts';
 import { compositeComponents, compositeRows, type CompositeRow } from './composite.ts';
+import { isPositionParameter, positionRow, type PositionRow } from './near.ts';
 import { dateRange, MAX_INDEXED_LENGTH, normalizeString } from './normalize.ts';
 import { canonicalQuantity, UCUM } from './ucum.ts';
 
@@ -16,6 +17,8 @@ export interface IndexRows {
   uri: { param: string; value: string }[];
   reference: { param: string; targetType: string | null; targetId: string | null; targetUrl: string | null }[];
   composite: CompositeRow[];
+  /** Location.position, for the special parameter near. */
+  position: PositionRow[];
 }
 
 export type IndexKind = keyof IndexRows;
@@ -48,8 +51,10 @@ export function kindOf(sp: SearchParameter): IndexKind | undefined {
       return 'reference';
     case 'composite':
       return compositeComponents(sp) ? 'composite' : undefined;
+    case 'special':
+      return isPositionParameter(sp) ? 'position' : undefined; // other special parameters index nothing
     default:
-      return undefined; // special parameters (Location near) need their own implementation
+      return undefined;
   }
 }
 
@@ -74,7 +79,7 @@ function expressionOf(type: string, code: string, sp: SearchParameter): FhirPath
 }
 
 export function extractIndexRows(resource: Resource): IndexRows {
-  const rows: IndexRows = { string: [], token: [], date: [], number: [], quantity: [], uri: [], reference: [], composite: [] };
+  const rows: IndexRows = { string: [], token: [], date: [], number: [], quantity: [], uri: [], reference: [], composite: [], position: [] };
   const input = [toTypedValue(resource)];
   for (const { code, kind, param } of indexedParameters(resource.resourceType)) {
     if (kind === 'composite') {
@@ -124,6 +129,11 @@ function addValue(rows: IndexRows, kind: IndexKind, param: string, tv: TypedValu
       return;
     case 'composite':
       return; // extracted per element by compositeRows
+    case 'position': {
+      const row = positionRow(param, tv);
+      if (row) rows.position.push(row);
+      return;
+    }
   }
 }
 

@@ -9,6 +9,7 @@ import { canonicalQuantity, UCUM } from './ucum.ts';
 import { compositeComponents, splitComposite } from './composite.ts';
 import { kindOf } from './indexer.ts';
 import { likeEscape, type Sql } from './sql.ts';
+import { nearCondition, resolveNear } from './near.ts';
 
 export interface PredicateContext {
   sql: Sql;
@@ -48,6 +49,8 @@ export function predicate(ctx: PredicateContext, type: string, idCol: string, ke
   if (!sp) return undefined;
   const kind = kindOf(sp);
   if (!kind) {
+    const near = resolveNear(sp, raw); // special parameters meaning "near a point" (e.g. ROR near-insee-code)
+    if (near) return nearCondition(sql, type, idCol, near);
     ctx.warn(`The search parameter "${code}" (${sp.type}) is not supported yet; it was ignored`);
     return 'true';
   }
@@ -89,6 +92,9 @@ export function predicate(ctx: PredicateContext, type: string, idCol: string, ke
     case 'composite':
       conds = values.map((v) => compositeCondition(ctx, sp, v));
       break;
+    case 'position':
+      if (modifier) throw badRequest(`The modifier :${modifier} is not supported on the special parameter "${code}"`);
+      return or(values.map((v) => nearCondition(sql, type, idCol, resolveNear(sp, v)!)));
   }
   const typeModifier = kind === 'reference' && (sp.target ?? []).includes(modifier as never);
   if (modifier && !MODIFIERS[kind].includes(modifier) && !typeModifier) {
@@ -106,6 +112,7 @@ const MODIFIERS: Record<string, string[]> = {
   uri: ['below', 'above'],
   reference: ['identifier'],
   composite: [],
+  position: [],
 };
 
 function splitModifier(key: string): [string, string | undefined] {
