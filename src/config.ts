@@ -41,6 +41,8 @@ export interface Config {
    * client), true, or addresses/CIDRs. The audit trail and the login rate limit read it.
    */
   trustProxy: boolean | string[];
+  /** Keys of the applications reading the public directory with ESANTE-API-KEY, as on the national Annuaire API (none: header ignored). */
+  esanteApiKeys: string[];
   /** Header carrying the client certificate verified by a TLS-terminating proxy (tls_client_auth). */
   authClientCertHeader?: string;
   /** Port of the HTTPS listener (mutual TLS, INSi); no HTTPS listener when undefined (SOCLE_TLS_PORT unset). */
@@ -73,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     authAccessTokenTtl: int(env.SOCLE_ACCESS_TOKEN_TTL, 300, 'SOCLE_ACCESS_TOKEN_TTL'),
     authClientCertHeader: env.SOCLE_CLIENT_CERT_HEADER?.toLowerCase() || undefined,
     trustProxy: trustProxy(env.SOCLE_TRUST_PROXY),
+    esanteApiKeys: (env.SOCLE_ESANTE_API_KEYS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     tlsPort: env.SOCLE_TLS_PORT ? int(env.SOCLE_TLS_PORT, 0, 'SOCLE_TLS_PORT') : undefined,
     pkiDir: resolve(env.SOCLE_PKI_DIR ?? 'data/run/pki'),
     ...overrides,

@@ -8,6 +8,7 @@ import { createFhirCore, type FhirCore } from './fhir/core.ts';
 import { registerFhirApi } from './fhir/rest/index.ts';
 import { registerIns, type InsModule } from './referentiels/ins/module.ts';
 import { registerRor } from './referentiels/ror/module.ts';
+import { verificateurCleApi } from './referentiels/annuaire/cle-api.ts';
 import { registerAudit } from './audit/index.ts';
 import { registerTerminology } from './terminology/index.ts';
 import { registerAuth, type AuthService } from './auth/index.ts';
@@ -51,7 +52,7 @@ export async function createPlatform(config: Config, log: Logger = createLogger(
   const tls = await ouvrirTls(app, config); // first: its caller-tracking hook covers every route
   const auth = await registerAuth(app, fhir, config, tls);
   const verifyToken = (token: string) => auth.verifyAccessToken(token);
-  const verifiers = { verifyToken, verifyCertificate: auth.certificatePrincipal };
+  const verifiers = { verifyToken, verifyCertificate: auth.certificatePrincipal, verifyApiKey: verificateurCleApi(config.esanteApiKeys) };
   const ins = await registerIns(app, fhir, config, log, verifyToken, tls);
   await registerRor(app, fhir, config, log, verifiers); // its $export and $capacites routes sit beside /fhir/*
   await app.register(registerFhirApi, { prefix: '/fhir', fhir, config, ...verifiers });

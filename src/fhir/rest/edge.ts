@@ -2,7 +2,7 @@
 // ($export, $capacites…): who the caller is, FHIR JSON bodies, errors as OperationOutcomes.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../../access/context.ts';
-import type { CertificateVerifier, TokenVerifier } from '../../access/principal.ts';
+import type { CertificateVerifier, Principal, TokenVerifier } from '../../access/principal.ts';
 import { appelantDe } from '../../pki/appelant.ts';
 import { parseFhirJson } from '../json.ts';
 import { badRequest, FhirError } from '../outcome.ts';
@@ -10,10 +10,12 @@ import { badRequest, FhirError } from '../outcome.ts';
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
 
-/** How callers are recognised: bearer tokens of the issuers, client certificates over mutual TLS. */
+/** How callers are recognised: bearer tokens of the issuers, client certificates over mutual TLS, Annuaire API keys. */
 export interface Verifiers {
   verifyToken?: TokenVerifier;
   verifyCertificate?: CertificateVerifier;
+  /** ESANTE-API-KEY (public directory access): the application, undefined for an unknown key; throws past its quota. */
+  verifyApiKey?: (key: string) => Principal | undefined;
 }
 
 export function header(req: FastifyRequest, name: string): string | undefined {
@@ -21,8 +23,11 @@ export function header(req: FastifyRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Who calls: the bearer token (one that does not verify is a 401), else the client certificate presented over mutual TLS. */
-export async function callerContext(req: FastifyRequest, { verifyToken, verifyCertificate }: Verifiers): Promise<RequestContext> {
+/**
+ * Who calls: the bearer token (one that does not verify is a 401), else an ESANTE-API-KEY when keys are
+ * configured, else the client certificate presented over mutual TLS.
+ */
+export async function callerContext(req: FastifyRequest, { verifyToken, verifyCertificate, verifyApiKey }: Verifiers): Promise<RequestContext> {
   const ctx: RequestContext = {
     ip: req.ip,
     requestId: req.id,
@@ -39,6 +44,13 @@ export async function callerContext(req: FastifyRequest, { verifyToken, verifyCe
     } catch (err) {
       throw new FhirError(401, `The access token was refused: ${(err as Error).message}`, 'login', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
     }
+  } else if (verifyApiKey && header(req, 'esante-api-key')) {
+    try {
+      ctx.principal = verifyApiKey(header(req, 'esante-api-key')!);
+    } catch (err) {
+      throw new FhirError(429, (err as Error).message, 'throttled', { 'Retry-After': '1' });
+    }
+    if (!ctx.principal) throw new FhirError(401, 'The ESANTE-API-KEY is not known to this server', 'login');
   } else if (verifyCertificate) {
     // A certificate that names nobody leaves the call anonymous: operations judging certificates
     // themselves (INSi) still see it, and the policy's 401 says why it was not enough.
