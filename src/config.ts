@@ -49,6 +49,9 @@ export interface Config {
   tlsPort?: number;
   /** Folder of the development PKI (CA, server certificate); empty keeps it in memory (tests). */
   pkiDir: string;
+  /** SAS portal: LRM software allowed to open a contextual search (SOCLE_SAS_LRM_ORIGINS), and the `origin` added to vendors' booking URLs (SOCLE_SAS_ORIGIN). */
+  sasLrmOrigins: string[];
+  sasOrigin: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -78,6 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     esanteApiKeys: (env.SOCLE_ESANTE_API_KEYS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     tlsPort: env.SOCLE_TLS_PORT ? int(env.SOCLE_TLS_PORT, 0, 'SOCLE_TLS_PORT') : undefined,
     pkiDir: resolve(env.SOCLE_PKI_DIR ?? 'data/run/pki'),
+    sasLrmOrigins: (env.SOCLE_SAS_LRM_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    sasOrigin: env.SOCLE_SAS_ORIGIN || 'sas',
     ...overrides,
   };
   return config;

@@ -13,6 +13,7 @@ import { registerAudit } from './audit/index.ts';
 import { registerTerminology } from './terminology/index.ts';
 import { registerAuth, type AuthService } from './auth/index.ts';
 import { ouvrirTls, type TlsPlateforme } from './pki/tls.ts';
+import { registerSas } from './services/sas/index.ts';
 
 export interface Platform {
   config: Config;
@@ -56,6 +57,7 @@ export async function createPlatform(config: Config, log: Logger = createLogger(
   const ins = await registerIns(app, fhir, config, log, verifyToken, tls);
   await registerRor(app, fhir, config, log, verifiers); // its $export and $capacites routes sit beside /fhir/*
   await app.register(registerFhirApi, { prefix: '/fhir', fhir, config, ...verifiers });
+  await registerSas(app, fhir, config, log, { verifyToken, tls });
 
   let closing: Promise<void> | undefined;
   return {

@@ -5,6 +5,7 @@ import { pkiCommand } from '../pki/cli.ts';
 import { reindexCommand } from './reindex.ts';
 import { terminologyCommand } from './terminology.ts';
 import { authCommands } from './auth.ts';
+import { sasCommand } from '../services/sas/cli.ts';
 
 export interface Command {
   name: string;
@@ -13,7 +14,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const commands: Command[] = [startCommand, reindexCommand, insCommand, pkiCommand, terminologyCommand, ...authCommands];
+const commands: Command[] = [startCommand, reindexCommand, insCommand, pkiCommand, terminologyCommand, ...authCommands, sasCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -6,6 +6,8 @@ import { ins } from './004-ins.ts';
 import { quantityCanonical } from './005-quantity-canonical.ts';
 import { auth } from './006-auth.ts';
 import { ror } from './008-ror.ts';
+import { sasAgregateur } from './009-sas-agregateur.ts';
+import { sasPortail } from './010-sas-portail.ts';
 
 export interface Migration {
   version: number;
@@ -13,4 +15,4 @@ export interface Migration {
   up(tx: Queryable): Promise<void>;
 }
 
-export const migrations: Migration[] = [core, composite, terminology, ins, quantityCanonical, auth, ror];
+export const migrations: Migration[] = [core, composite, terminology, ins, quantityCanonical, auth, ror, sasAgregateur, sasPortail];

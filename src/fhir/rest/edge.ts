@@ -8,7 +8,8 @@ import { parseFhirJson } from '../json.ts';
 import { badRequest, FhirError } from '../outcome.ts';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
-const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
+// application/json+fhir: the DSTU2 name some vendors still send.
+const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json', 'application/json+fhir'];
 
 /** How callers are recognised: bearer tokens of the issuers, client certificates over mutual TLS, Annuaire API keys. */
 export interface Verifiers {
