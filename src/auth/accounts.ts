@@ -72,6 +72,12 @@ export class Accounts {
     private readonly sender: OtpSender,
   ) {}
 
+  /** Notifies the holder of a professional account (e.g. of a CIBA request awaiting their approval), through the outbox. */
+  async notify(message: { login: string; purpose: 'ciba'; code: string }): Promise<void> {
+    const account = await this.find('professional', message.login);
+    if (account) await this.sender.send({ to: account.contact ?? '', ...message });
+  }
+
   /** Creates the account, or replaces its credentials if the login exists (demo seed, re-enrolment). */
   async upsert(a: NewAccount): Promise<Account> {
     const { rows } = await this.db.query<Row>(

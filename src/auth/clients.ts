@@ -9,7 +9,9 @@ import { randomToken, Sealer } from './secrets.ts';
 export type IssuerName = 'pro' | 'patient';
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
-const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'];
+/** OpenID Connect CIBA (backchannel authentication, poll mode): see ciba.ts. */
+export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
+const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', CIBA_GRANT];
 export const ADMIN_CLIENT_ID = 'socle-admin';
 
 export interface ClientRecord {
@@ -175,6 +177,7 @@ export class Clients {
       ...(c.jwks ? { jwks: c.jwks } : {}),
       ...(c.tlsSubjectDn ? { tls_client_auth_subject_dn: c.tlsSubjectDn } : {}),
       ...(c.userinfoSigned ? { userinfo_signed_response_alg: 'RS256' } : {}),
+      ...(c.grantTypes.includes(CIBA_GRANT) ? { backchannel_token_delivery_mode: 'poll' } : {}),
     };
   }
 

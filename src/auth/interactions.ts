@@ -14,6 +14,7 @@ import { traceLogin } from './trace.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { webauthnRoutes } from './webauthn.ts';
 import { cpsRoutes } from './cps.ts';
+import { cibaRoutes } from './ciba.ts';
 
 // Forms are url-encoded; the security-key routes post JSON through the same checks.
 type Form = Record<string, string | undefined>;
@@ -151,6 +152,7 @@ export function interactionRoutes(issuers: Record<IssuerName, Issuer>, ctx: Auth
       if (name === 'pro') {
         webauthnRoutes(app, ctx, { interaction, resultUrl, page, here, html });
         cpsRoutes(app, ctx, { interaction, resultUrl, page, here, html, messagePage: (title, text) => messagePage('pro', title, text) });
+        cibaRoutes(app, issuer, ctx, html);
         continue;
       }
 

@@ -8,7 +8,8 @@ export interface OtpMessage {
   to: string;
   /** The account's login (INS or idNat_PS), so a test can pick its message. */
   login: string;
-  purpose: 'login' | 'recovery';
+  /** ciba: a request awaits the professional's approval; code is then its binding message. */
+  purpose: 'login' | 'recovery' | 'ciba';
   code: string;
 }
 

@@ -16,6 +16,7 @@ import { patientIdentity, professionalIdentity } from './claims.ts';
 import type { Clients, IssuerName } from './clients.ts';
 import { signingKeys } from './keys.ts';
 import { traceLogin } from './trace.ts';
+import { cibaFeature } from './ciba.ts';
 import { mtlsFeature } from './mtls.ts';
 import { errorPage, layout, logoutPage } from './pages.ts';
 import type { Sealer } from './secrets.ts';
@@ -48,6 +49,7 @@ export const PSC_ROUTES = {
   revocation: '/protocol/openid-connect/revoke',
   end_session: '/protocol/openid-connect/logout',
   pushed_authorization_request: '/protocol/openid-connect/ext/par/request',
+  backchannel_authentication: '/protocol/openid-connect/ext/ciba/auth',
 };
 
 const PSC_CLAIMS = [
@@ -154,6 +156,7 @@ export class Issuer {
         userinfo: { enabled: true },
         jwtUserinfo: { enabled: true },
         clientCredentials: { enabled: name === 'pro' },
+        ciba: name === 'pro' ? cibaFeature(ctx) : { enabled: false, deliveryModes: ['poll'] },
         // Opaque access tokens, stored: the platform (and introspection) sees revocations at once.
         resourceIndicators: { enabled: false },
         rpInitiatedLogout: {
