@@ -6,6 +6,7 @@ import { reindexCommand } from './reindex.ts';
 import { terminologyCommand } from './terminology.ts';
 import { authCommands } from './auth.ts';
 import { sasCommand } from '../services/sas/cli.ts';
+import { annuaireCommand, importCommand } from '../referentiels/annuaire/cli.ts';
 
 export interface Command {
   name: string;
@@ -14,7 +15,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const commands: Command[] = [startCommand, reindexCommand, insCommand, pkiCommand, terminologyCommand, ...authCommands, sasCommand];
+const commands: Command[] = [startCommand, reindexCommand, insCommand, pkiCommand, terminologyCommand, ...authCommands, sasCommand, importCommand, annuaireCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

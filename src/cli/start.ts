@@ -20,6 +20,7 @@ export const startCommand: Command = {
     }
     await platform.app.listen({ port: config.port, host: config.host });
     platform.log.info({ url: config.baseUrl, database: platform.db.kind }, 'Socle is listening');
+    if (config.demo) void import('../referentiels/annuaire/demo.ts').then((m) => m.chargerAnnuaireDemo(platform)).catch((err) => platform.log.warn({ err }, 'demo directory not imported'));
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         platform.log.info({ signal }, 'shutting down');

@@ -5,6 +5,7 @@ import { terminology } from './003-terminology.ts';
 import { ins } from './004-ins.ts';
 import { quantityCanonical } from './005-quantity-canonical.ts';
 import { auth } from './006-auth.ts';
+import { annuaireImport } from './007-annuaire-import.ts';
 import { ror } from './008-ror.ts';
 import { sasAgregateur } from './009-sas-agregateur.ts';
 import { sasPortail } from './010-sas-portail.ts';
@@ -15,4 +16,4 @@ export interface Migration {
   up(tx: Queryable): Promise<void>;
 }
 
-export const migrations: Migration[] = [core, composite, terminology, ins, quantityCanonical, auth, ror, sasAgregateur, sasPortail];
+export const migrations: Migration[] = [core, composite, terminology, ins, quantityCanonical, auth, annuaireImport, ror, sasAgregateur, sasPortail];

@@ -1,0 +1,195 @@
+// The write side of the Annuaire imports: one run per imported file (resumable), and batches written
+// through the FHIR core in one transaction each, as the platform. A resource whose mapped content has
+// the same hash as last time is not written again (no new version); a changed one is updated (history
+// kept); a new one is created; after a complete read, what the file no longer has becomes active=false.
+import { createHash } from 'node:crypto';
+import { open, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Resource } from '@medplum/fhirtypes';
+import { withContext } from '../../access/context.ts';
+import { PLATFORM } from '../../access/principal.ts';
+import type { Queryable } from '../../db/index.ts';
+import type { FhirCore } from '../../fhir/core.ts';
+
+export interface Rejet {
+  fichier: string;
+  ligne: number;
+  motif: string;
+}
+
+export interface Compteurs {
+  lignes: number;
+  crees: number;
+  modifies: number;
+  inchanges: number;
+  desactives: number;
+  rejetes: number;
+  premiersRejets: Rejet[];
+  /** Companion files staged (RPPS), so that a resumed run does not stage them twice. */
+  etapePreparee?: boolean;
+}
+
+export interface Bilan extends Compteurs {
+  run: number;
+  /** The line a resumed run started after (0 for a fresh run). */
+  reprisApres: number;
+  secondes: number;
+  lignesParSeconde: number;
+}
+
+export interface AEcrire {
+  source: string;
+  cle: string;
+  resource: Resource & { id: string };
+}
+
+const PREMIERS_REJETS = 20;
+
+export interface Run {
+  id: number;
+  reprisApres: number;
+  compteurs: Compteurs;
+}
+
+/** Identity of a file: name, size and a hash of its first MiB (cheap, yet tells two daily extracts apart). */
+async function identite(chemin: string): Promise<{ nom: string; taille: number; empreinte: string }> {
+  const { size } = await stat(chemin);
+  const f = await open(chemin, 'r');
+  try {
+    const tampon = Buffer.alloc(Math.min(size, 1024 * 1024));
+    await f.read(tampon, 0, tampon.length, 0);
+    return { nom: basename(chemin), taille: size, empreinte: createHash('sha256').update(tampon).digest('hex') };
+  } finally {
+    await f.close();
+  }
+}
+
+/** Resumes the unfinished run of this very file, or starts a new one. */
+export async function ouvrirRun(core: FhirCore, source: string, chemin: string): Promise<Run> {
+  const id = await identite(chemin);
+  const { rows } = await core.db.query<{ id: string; last_line: string; counts: string }>(
+    `SELECT id, last_line, counts FROM annuaire_import_run
+      WHERE source = $1 AND file_name = $2 AND file_size = $3 AND file_head_hash = $4 AND status = 'running' ORDER BY id DESC LIMIT 1`,
+    [source, id.nom, id.taille, id.empreinte],
+  );
+  if (rows[0]) return { id: Number(rows[0].id), reprisApres: Number(rows[0].last_line), compteurs: JSON.parse(rows[0].counts) as Compteurs };
+  const cree = await core.db.query<{ id: string }>(
+    `INSERT INTO annuaire_import_run (source, file_name, file_size, file_head_hash, status) VALUES ($1, $2, $3, $4, 'running') RETURNING id`,
+    [source, id.nom, id.taille, id.empreinte],
+  );
+  const compteurs: Compteurs = { lignes: 0, crees: 0, modifies: 0, inchanges: 0, desactives: 0, rejetes: 0, premiersRejets: [] };
+  return { id: Number(cree.rows[0]!.id), reprisApres: 0, compteurs };
+}
+
+export function rejeter(c: Compteurs, rejet: Rejet): void {
+  c.rejetes++;
+  if (c.premiersRejets.length < PREMIERS_REJETS) c.premiersRejets.push(rejet);
+}
+
+/** Canonical JSON of the mapped resource: what decides "unchanged". */
+export const empreinte = (r: Resource): string => createHash('sha256').update(JSON.stringify(r)).digest('base64url');
+
+const enPlateforme = <T>(fn: () => Promise<T>): Promise<T> => withContext({ principal: PLATFORM }, fn);
+
+/** Writes one batch and records the run's progress in the same transaction. */
+export async function ecrireLot(core: FhirCore, run: Run, lot: AEcrire[], derniereLigne: number): Promise<void> {
+  // One write per business key and batch (an RPPS structure repeats on many lines).
+  const uniques = new Map<string, AEcrire>();
+  for (const a of lot) uniques.set(`${a.source}\u0001${a.cle}`, a);
+  const c = run.compteurs;
+  const avant = { ...c };
+  try {
+    await enPlateforme(() =>
+      core.db.transaction(async (tx) => {
+        const connus = await clesConnues(tx, [...uniques.values()]);
+        const touches: { a: AEcrire; hash: string }[] = [];
+        for (const [k, a] of uniques) {
+          const hash = empreinte(a.resource);
+          const connu = connus.get(k);
+          // A structure repeats on many lines: counted once per run.
+          if (connu && connu.hash === hash && connu.active) c.inchanges += connu.run === run.id ? 0 : 1;
+          else if (connu) {
+            await core.update(a.resource.resourceType, a.resource.id, a.resource, {}, tx);
+            c.modifies++;
+          } else {
+            await core.create(a.resource, { assignedId: a.resource.id }, tx);
+            c.crees++;
+          }
+          touches.push({ a, hash });
+        }
+        await enregistrerCles(tx, run.id, touches);
+        await avancer(tx, run, derniereLigne);
+      }),
+    );
+  } catch (err) {
+    Object.assign(c, avant);
+    throw err;
+  }
+  run.reprisApres = derniereLigne;
+}
+
+async function clesConnues(tx: Queryable, lot: AEcrire[]): Promise<Map<string, { hash: string; active: boolean; run: number }>> {
+  const parSource = new Map<string, string[]>();
+  for (const a of lot) parSource.set(a.source, [...(parSource.get(a.source) ?? []), a.cle]);
+  const connus = new Map<string, { hash: string; active: boolean; run: number }>();
+  for (const [source, cles] of parSource) {
+    const { rows } = await tx.query<{ business_key: string; content_hash: string; active: boolean; last_run: string }>(
+      'SELECT business_key, content_hash, active, last_run FROM annuaire_source_key WHERE source = $1 AND business_key = ANY($2::text[])',
+      [source, cles],
+    );
+    for (const r of rows) connus.set(`${source}\u0001${r.business_key}`, { hash: r.content_hash, active: r.active, run: Number(r.last_run) });
+  }
+  return connus;
+}
+
+async function enregistrerCles(tx: Queryable, run: number, touches: { a: AEcrire; hash: string }[], active = true): Promise<void> {
+  if (touches.length === 0) return;
+  await tx.query(
+    `INSERT INTO annuaire_source_key (source, business_key, resource_type, resource_id, content_hash, active, last_run)
+     SELECT s, k, t, i, h, $6, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(s, k, t, i, h)
+     ON CONFLICT (source, business_key) DO UPDATE SET resource_type = excluded.resource_type, resource_id = excluded.resource_id,
+       content_hash = excluded.content_hash, active = excluded.active, last_run = excluded.last_run`,
+    [touches.map((t) => t.a.source), touches.map((t) => t.a.cle), touches.map((t) => t.a.resource.resourceType), touches.map((t) => t.a.resource.id), touches.map((t) => t.hash), active, run],
+  );
+}
+
+async function avancer(tx: Queryable, run: Run, derniereLigne: number): Promise<void> {
+  await tx.query('UPDATE annuaire_import_run SET last_line = $2, counts = $3 WHERE id = $1', [run.id, derniereLigne, JSON.stringify(run.compteurs)]);
+}
+
+/** Saves the counters without moving the line (rejections at the end of a file, staging done). */
+export async function sauverCompteurs(core: FhirCore, run: Run): Promise<void> {
+  await core.db.query('UPDATE annuaire_import_run SET counts = $2 WHERE id = $1', [run.id, JSON.stringify(run.compteurs)]);
+}
+
+/** After a complete read: what these sources held and this run did not see becomes active=false. */
+export async function desactiverDisparus(core: FhirCore, run: Run, sources: string[], taille = 200): Promise<void> {
+  for (;;) {
+    const { rows } = await core.db.query<{ source: string; business_key: string; resource_type: string; resource_id: string }>(
+      'SELECT source, business_key, resource_type, resource_id FROM annuaire_source_key WHERE source = ANY($1::text[]) AND active AND last_run < $2 LIMIT $3',
+      [sources, run.id, taille],
+    );
+    if (rows.length === 0) return;
+    await enPlateforme(() =>
+      core.db.transaction(async (tx) => {
+        const touches: { a: AEcrire; hash: string }[] = [];
+        for (const r of rows) {
+          const courant = JSON.parse((await core.read(r.resource_type, r.resource_id, tx)).json) as Resource & { id: string; active?: boolean };
+          const { meta, ...reste } = courant;
+          const inactif = { ...reste, meta: { profile: meta?.profile, source: meta?.source, extension: meta?.extension }, active: false } as Resource & { id: string };
+          await core.update(r.resource_type, r.resource_id, inactif, {}, tx);
+          touches.push({ a: { source: r.source, cle: r.business_key, resource: inactif }, hash: empreinte(inactif) });
+        }
+        run.compteurs.desactives += rows.length;
+        await enregistrerCles(tx, run.id, touches, false);
+        await tx.query('UPDATE annuaire_import_run SET counts = $2 WHERE id = $1', [run.id, JSON.stringify(run.compteurs)]);
+      }),
+    );
+  }
+}
+
+export async function terminerRun(core: FhirCore, run: Run, debut: number): Promise<Bilan> {
+  await core.db.query(`UPDATE annuaire_import_run SET status = 'done', finished = now(), counts = $2 WHERE id = $1`, [run.id, JSON.stringify(run.compteurs)]);
+  const secondes = (performance.now() - debut) / 1000;
+  return { ...run.compteurs, run: run.id, reprisApres: 0, secondes, lignesParSeconde: Math.round(run.compteurs.lignes / Math.max(secondes, 0.001)) };
+}
