@@ -1,10 +1,10 @@
 // FHIR search benchmark on a national-scale synthetic directory (Annuaire Santé shape): loads
 // Organizations (FINESS), Practitioners (RPPS) and PractitionerRoles through the in-process store
-// (writeResource in transactions of --batch resources, no HTTP), then measures typical searches over
+// (createResources: one statement per batch of --batch resources, or --write one: writeResource per resource; no HTTP), then measures typical searches over
 // HTTP on 127.0.0.1 and tells, for each, whether PostgreSQL's plan has a Seq Scan on a large table.
 //
 //   npm run bench:search -- [--scale 1.0] [--db pglite|postgres|both] [--runs 200] [--warmup 20]
-//                           [--batch 1000] [--load-concurrency 4] [--seed 42] [--keep]
+//                           [--batch 1000] [--load-concurrency 4] [--write bulk|one] [--seed 42] [--keep]
 //
 // --scale 1.0 is ~1,050,000 resources: 50,000 Organizations, 500,000 Practitioners, 500,000
 // PractitionerRoles. Data are deterministic for a given --seed and --scale (each batch has its own
@@ -23,7 +23,7 @@ import { withPgClient } from '../src/db/postgres.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Queryable, QueryResult } from '../src/db/index.ts';
 import { createPlatform, type Platform } from '../src/server.ts';
-import { writeResource } from '../src/fhir/repository.ts';
+import { createResources, writeResource } from '../src/fhir/repository.ts';
 import { NOMS_NAISSANCE, PRENOMS_FEMININS, PRENOMS_MASCULINS } from '../src/referentiels/ins/data/noms.ts';
 
 const { values: args } = parseArgs({
@@ -34,6 +34,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '20' },
     batch: { type: 'string', default: '1000' },
     'load-concurrency': { type: 'string', default: '4' },
+    write: { type: 'string', default: 'bulk' },
     seed: { type: 'string', default: '42' },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -42,7 +43,7 @@ const { values: args } = parseArgs({
 });
 
 if (args.help) {
-  console.log('usage: npm run bench:search -- [--scale 1.0] [--db pglite|postgres|both] [--runs 200] [--warmup 20] [--batch 1000] [--load-concurrency 4] [--seed 42] [--keep]');
+  console.log('usage: npm run bench:search -- [--scale 1.0] [--db pglite|postgres|both] [--runs 200] [--warmup 20] [--batch 1000] [--load-concurrency 4] [--write bulk|one] [--seed 42] [--keep]');
   process.exit(0);
 }
 
@@ -52,6 +53,9 @@ const RUNS = positiveInt(args.runs, '--runs');
 const WARMUP = nonNegativeInt(args.warmup, '--warmup');
 const BATCH = positiveInt(args.batch, '--batch');
 const LOAD_CONCURRENCY = positiveInt(args['load-concurrency'], '--load-concurrency');
+// bulk: one statement per batch (createResources); one: one statement per resource (writeResource).
+const WRITE = args.write;
+if (WRITE !== 'bulk' && WRITE !== 'one') throw new Error(`--write must be bulk or one, got "${WRITE}"`);
 const SEED = nonNegativeInt(args.seed, '--seed');
 const DATABASE_URL = process.env.DATABASE_URL || undefined;
 const DBS: ('pglite' | 'postgres')[] = (() => {
@@ -290,7 +294,8 @@ async function load(platform: Platform, dbKind: string): Promise<LoadStats[]> {
         const resources: Resource[] = [];
         for (let i = from; i < to; i++) resources.push(make(i, rnd));
         await platform.fhir.db.transaction(async (tx) => {
-          for (const r of resources) await writeResource(tx, r, { method: 'POST', mustBeNew: true });
+          if (WRITE === 'bulk') await createResources(tx, resources);
+          else for (const r of resources) await writeResource(tx, r, { method: 'POST', mustBeNew: true });
         });
         done += to - from;
         const now = performance.now();

@@ -8,7 +8,7 @@ import { stringifyFhir } from './json.ts';
 import { isStoredResourceType } from './definitions.ts';
 import { badRequest, FhirError, gone, notFound, preconditionFailed } from './outcome.ts';
 import { currentTable, historyTable } from './schema.ts';
-import { deleteIndexSql, insertIndexSql } from './search/index-store.ts';
+import { deleteIndexSql, insertIndexSql, insertManyIndexSql } from './search/index-store.ts';
 import { Sql, withSteps } from './search/sql.ts';
 import { extractIndexRows } from './search/indexer.ts';
 
@@ -146,6 +146,37 @@ export async function writeResource(
   await tx.query(withSteps(steps, main), sql.params);
   const stored = { resourceType: type, id, versionId, lastUpdated: lastUpdated.toISOString(), deleted: false, compartment, json };
   return { stored, created: !current || current.deleted };
+}
+
+/**
+ * Bulk loads: new resources of one type (ids chosen by the caller or generated) in one statement, with
+ * their index rows, history and change log. Fails as a whole if one id exists already. No validation,
+ * no write hooks: for importers and benchmarks that validated their input and trace the load themselves.
+ */
+export async function createResources(tx: Queryable, resources: Resource[], options: { changeLog?: boolean } = {}): Promise<StoredResource[]> {
+  if (resources.length === 0) return [];
+  const type = resources[0].resourceType;
+  assertType(type);
+  const at = new Date().toISOString();
+  const stored = resources.map((resource) => {
+    if (resource.resourceType !== type) throw badRequest(`A bulk load holds one resource type: ${resource.resourceType} among ${type}`);
+    const id = resource.id ?? randomUUID();
+    assertId(id);
+    const stamped = { ...resource, id, meta: { ...resource.meta, versionId: '1', lastUpdated: at } } as Resource;
+    const rows = extractIndexRows(stamped);
+    return { id, rows, compartment: compartmentKey(type, id, rows), json: stringifyFhir(reorder(stamped)) };
+  });
+  const sql = new Sql();
+  const [ids, compartments, contents] = [stored.map((r) => r.id), stored.map((r) => r.compartment), stored.map((r) => r.json)].map((v) => sql.p(v));
+  const pAt = sql.p(at);
+  const rows = `unnest(${ids}::text[], ${compartments}::text[], ${contents}::text[]) AS r(id, compartment, content)`;
+  const steps = [
+    ...insertManyIndexSql(sql, type, stored),
+    `INSERT INTO ${historyTable(type)} (id, version_id, last_updated, deleted, compartment, method, content) SELECT id, 1, ${pAt}, false, compartment, 'POST', content FROM ${rows}`,
+    ...(options.changeLog === false ? [] : [`INSERT INTO resource_change (resource_type, id, version_id, last_updated, method) SELECT ${sql.p(type)}, id, 1, ${pAt}, 'POST' FROM ${rows}`]),
+  ];
+  await tx.query(withSteps(steps, `INSERT INTO ${currentTable(type)} (id, version_id, last_updated, deleted, compartment, content) SELECT id, 1, ${pAt}, false, compartment, content FROM ${rows}`), sql.params);
+  return stored.map((r) => ({ resourceType: type, id: r.id, versionId: 1, lastUpdated: at, deleted: false, compartment: r.compartment, json: r.json }));
 }
 
 /** Deletes a resource: a new, deleted version; its index rows go, its history stays. */

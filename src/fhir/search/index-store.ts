@@ -40,17 +40,26 @@ export function deleteIndexSql(sql: Sql, type: string, id: string): string[] {
 
 /** CTE bodies that insert a resource's index rows: one multi-row INSERT per non-empty table. */
 export function insertIndexSql(sql: Sql, type: string, id: string, rows: IndexRows): string[] {
+  return insertManyIndexSql(sql, type, [{ id, rows }]);
+}
+
+/** The index rows of several resources of one type, still one INSERT per non-empty table (bulk loads). */
+export function insertManyIndexSql(sql: Sql, type: string, resources: { id: string; rows: IndexRows }[]): string[] {
   const out: string[] = [];
   const t = sql.p(type);
-  const i = sql.p(id);
   for (const kind of Object.keys(TABLES) as IndexKind[]) {
-    const list = rows[kind] as object[];
-    if (list.length === 0) continue;
     const { table, columns, values } = TABLES[kind];
-    const arrays: unknown[][] = [list.map((r: any) => r.param), ...columns.map(() => [] as unknown[])];
-    for (const r of list) values(r).forEach((v, k) => arrays[k + 1].push(v));
-    const casts = [['param', 'text'], ...columns].map(([, type], k) => `${sql.p(arrays[k])}::${type}[]`).join(', ');
-    out.push(`INSERT INTO ${table} (resource_type, resource_id, param, ${columns.map(([c]) => c).join(', ')}) SELECT ${t}, ${i}, * FROM unnest(${casts})`);
+    const arrays: unknown[][] = [[], [], ...columns.map(() => [] as unknown[])];
+    for (const { id, rows } of resources) {
+      for (const r of rows[kind] as object[]) {
+        arrays[0].push(id);
+        arrays[1].push((r as { param: string }).param);
+        values(r as never).forEach((v, k) => arrays[k + 2].push(v));
+      }
+    }
+    if (arrays[0].length === 0) continue;
+    const casts = [['resource_id', 'text'], ['param', 'text'], ...columns].map(([, type], k) => `${sql.p(arrays[k])}::${type}[]`).join(', ');
+    out.push(`INSERT INTO ${table} (resource_type, resource_id, param, ${columns.map(([c]) => c).join(', ')}) SELECT ${t}, * FROM unnest(${casts})`);
   }
   return out;
 }
