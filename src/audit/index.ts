@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/index.ts';
-import { writeResource } from '../fhir/repository.ts';
+import { writeResource, type StoredResource } from '../fhir/repository.ts';
 import { currentContext, type RequestContext } from '../access/context.ts';
 import type { FhirCore } from '../fhir/core.ts';
 
@@ -85,16 +85,21 @@ export async function writeAudit(tx: Queryable, record: AuditRecord, ctx: Reques
   await writeResource(tx, event, { method: 'POST', mustBeNew: true, changeLog: false });
 }
 
-/** Every write through the FHIR core is traced in its own transaction: both commit or neither. */
+/**
+ * Every write through the FHIR core is traced in its own transaction: both commit or neither. A bulk
+ * load (createMany) is one create event naming every resource of the batch.
+ */
 export function registerAudit(core: FhirCore): void {
-  core.onWrite(async (tx, stored) => {
-    const [subtype, action]: [string, AuditRecord['action']] = stored.deleted ? ['delete', 'D'] : stored.versionId === 1 ? ['create', 'C'] : ['update', 'U'];
-    const patient = stored.resourceType === 'Patient' ? stored.id : stored.compartment;
-    await writeAudit(
-      tx,
-      { subtype, action, status: 200, what: [`${stored.resourceType}/${stored.id}/_history/${stored.versionId}`], patients: patient ? [patient] : [], started: new Date() },
-      currentContext(),
-      `${core.config.baseUrl}/fhir`,
-    );
-  });
+  const trace = (tx: Queryable, stored: StoredResource[], subtype: string, action: AuditRecord['action']) => {
+    const patients = [...new Set(stored.map((s) => (s.resourceType === 'Patient' ? s.id : s.compartment)).filter((p): p is string => !!p))];
+    const what = stored.map((s) => `${s.resourceType}/${s.id}/_history/${s.versionId}`);
+    return writeAudit(tx, { subtype, action, status: 200, what, patients, started: new Date() }, currentContext(), `${core.config.baseUrl}/fhir`);
+  };
+  core.onWrite(
+    (tx, stored) => {
+      const [subtype, action]: [string, AuditRecord['action']] = stored.deleted ? ['delete', 'D'] : stored.versionId === 1 ? ['create', 'C'] : ['update', 'U'];
+      return trace(tx, [stored], subtype, action);
+    },
+    (tx, stored) => trace(tx, stored, 'create', 'C'),
+  );
 }

@@ -11,6 +11,7 @@ import { badRequest, FhirError, preconditionFailed } from './outcome.ts';
 import {
   assertId,
   assertType,
+  createResources,
   deleteResource,
   readResource,
   readVersion,
@@ -27,6 +28,8 @@ import { Validator } from './validation/index.ts';
 
 /** Called in the writing transaction: a failure rolls the write back. Deletions come with deleted = true. */
 export type WriteHook = (tx: Queryable, stored: StoredResource) => Promise<void>;
+/** A hook's way with a bulk load (createMany): once for the batch, e.g. one AuditEvent naming every resource. */
+export type BatchWriteHook = (tx: Queryable, stored: StoredResource[]) => Promise<void>;
 
 /** Rewrites a resource leaving the platform, e.g. to withhold an identifier the client may not see. */
 export type OutputFilter = (resource: Resource) => Resource;
@@ -37,7 +40,7 @@ export interface FhirCore {
   readonly validator: Validator;
   readonly operations: OperationRegistry;
   /** Runs hook inside the transaction of every write (create, update, patch, delete) after the rows are written. */
-  onWrite(hook: WriteHook): void;
+  onWrite(hook: WriteHook, batch?: BatchWriteHook): void;
   /** Adds a filter applied to every resource of a type on its way out (read, search, history, write responses). */
   addOutputFilter(type: string, filter: OutputFilter): void;
   /** The JSON a client receives for a stored resource, output filters applied. */
@@ -46,6 +49,8 @@ export interface FhirCore {
   vread(type: string, id: string, versionId: string, tx?: Queryable): Promise<StoredResource>;
   /** assignedId: the id a transaction chose for a urn:uuid entry (clients' ids are ignored). */
   create(resource: unknown, options?: { ifNoneExist?: string; type?: string; assignedId?: string }, tx?: Queryable): Promise<WriteResult>;
+  /** Bulk load: new resources of one type (their ids kept), each validated, written in one statement, hooks run per batch when they can. */
+  createMany(resources: Resource[], tx: Queryable): Promise<StoredResource[]>;
   update(type: string, id: string, resource: unknown, options?: { ifMatch?: number }, tx?: Queryable): Promise<WriteResult>;
   conditionalUpdate(type: string, query: QueryParams, resource: unknown, tx?: Queryable): Promise<WriteResult>;
   patch(type: string, id: string, operations: unknown, options?: { ifMatch?: number }, tx?: Queryable): Promise<WriteResult>;
@@ -105,8 +110,16 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
       if (stored.resourceType === 'SearchParameter' && !stored.deleted) activateSearchParameter(assertUsable(JSON.parse(stored.json)));
     },
   ];
+  const batchHooks = new Map<WriteHook, BatchWriteHook>();
   const afterWrite = async (tx: Queryable, stored: StoredResource) => {
     for (const hook of writeHooks) await hook(tx, stored);
+  };
+  const afterBatch = async (tx: Queryable, stored: StoredResource[]) => {
+    for (const hook of writeHooks) {
+      const batch = batchHooks.get(hook);
+      if (batch) await batch(tx, stored);
+      else for (const one of stored) await hook(tx, one);
+    }
   };
   const written = async (tx: Queryable, result: WriteResult) => {
     await afterWrite(tx, result.stored);
@@ -132,7 +145,10 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
     config,
     validator,
     operations,
-    onWrite: (hook) => void writeHooks.push(hook),
+    onWrite(hook, batch) {
+      writeHooks.push(hook);
+      if (batch) batchHooks.set(hook, batch);
+    },
     addOutputFilter: (type, filter) => void outputFilters.set(type, [...(outputFilters.get(type) ?? []), filter]),
     present(type, json) {
       const filters = outputFilters.get(type);
@@ -155,6 +171,13 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
         }
         return written(q, await writeResource(q, fresh, { method: 'POST', mustBeNew: true }));
       });
+    },
+
+    async createMany(resources, tx) {
+      for (const r of resources) validate(r);
+      const stored = await createResources(tx, resources);
+      await afterBatch(tx, stored);
+      return stored;
     },
 
     async update(type, id, body, options = {}, tx) {

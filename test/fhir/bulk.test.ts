@@ -46,3 +46,21 @@ describe('createResources', () => {
     );
   });
 });
+
+describe('FhirCore.createMany', () => {
+  it('validates every resource first: one invalid resource writes nothing', async () => {
+    const core = server.platform.fhir;
+    const bad = { resourceType: 'Practitioner', id: 'many-bad', gender: 'unknown-gender' } as unknown as Practitioner;
+    await assert.rejects(core.db.transaction((tx) => core.createMany([practitioner(3000), bad], tx)));
+    assert.equal((await fetch(`${server.fhirUrl}/Practitioner/bulk-3000`)).status, 404);
+  });
+
+  it('traces the batch as one create AuditEvent naming every resource', async () => {
+    const core = server.platform.fhir;
+    await core.db.transaction((tx) => core.createMany([practitioner(4000), practitioner(4001), practitioner(4002)], tx));
+    const trail = (await (await fetch(`${server.fhirUrl}/AuditEvent?subtype=create&_count=100`)).json()) as Bundle;
+    const batch = trail.entry?.map((e) => e.resource as { entity?: { what?: { reference?: string } }[] }).find((a) => a.entity?.some((x) => x.what?.reference?.startsWith('Practitioner/bulk-4000')));
+    assert.ok(batch, 'the batch is traced');
+    assert.deepEqual(batch.entity!.map((x) => x.what!.reference!.split('/_history')[0]).filter((r) => r.startsWith('Practitioner/')), ['Practitioner/bulk-4000', 'Practitioner/bulk-4001', 'Practitioner/bulk-4002']);
+  });
+});

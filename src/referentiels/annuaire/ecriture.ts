@@ -1,5 +1,5 @@
 // The write side of the Annuaire imports: one run per imported file (resumable), and batches written
-// through the FHIR core in one transaction each, as the platform. A resource whose mapped content has
+// through the FHIR core in one transaction each, as the platform (new resources in bulk). A resource whose mapped content has
 // the same hash as last time is not written again (no new version); a changed one is updated (history
 // kept); a new one is created; after a complete read, what the file no longer has becomes active=false.
 import { createHash } from 'node:crypto';
@@ -103,6 +103,8 @@ export async function ecrireLot(core: FhirCore, run: Run, lot: AEcrire[], dernie
       core.db.transaction(async (tx) => {
         const connus = await clesConnues(tx, [...uniques.values()]);
         const touches: { a: AEcrire; hash: string }[] = [];
+        // New resources go in bulk, one statement and one AuditEvent per type and batch.
+        const nouveaux = new Map<string, Resource[]>();
         for (const [k, a] of uniques) {
           const hash = empreinte(a.resource);
           const connu = connus.get(k);
@@ -112,11 +114,12 @@ export async function ecrireLot(core: FhirCore, run: Run, lot: AEcrire[], dernie
             await core.update(a.resource.resourceType, a.resource.id, a.resource, {}, tx);
             c.modifies++;
           } else {
-            await core.create(a.resource, { assignedId: a.resource.id }, tx);
+            nouveaux.set(a.resource.resourceType, [...(nouveaux.get(a.resource.resourceType) ?? []), a.resource]);
             c.crees++;
           }
           touches.push({ a, hash });
         }
+        for (const lot of nouveaux.values()) await core.createMany(lot, tx);
         await enregistrerCles(tx, run.id, touches);
         await avancer(tx, run, derniereLigne);
       }),
