@@ -18,7 +18,11 @@ export const startCommand: Command = {
       const { seedAuthDemo } = await import('../auth/index.ts');
       await seedAuthDemo(platform.fhir);
     }
-    await platform.app.listen({ port: config.port, host: config.host });
+    // A port already taken must not leave the demo's vendor simulators and timers running.
+    await platform.app.listen({ port: config.port, host: config.host }).catch(async (err) => {
+      await platform.close();
+      throw err;
+    });
     platform.log.info({ url: config.baseUrl, database: platform.db.kind }, 'Socle is listening');
     if (config.demo) void import('../referentiels/annuaire/demo.ts').then((m) => m.chargerAnnuaireDemo(platform)).catch((err) => platform.log.warn({ err }, 'demo directory not imported'));
     await new Promise<void>((resolve) => {

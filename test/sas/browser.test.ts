@@ -24,6 +24,13 @@ before(async () => {
   server = await startSasServer({ tlsPort: 0, pkiDir: '' });
   const pki = server.platform.tls!.pki;
   const admin = await server.adminToken();
+  // V2: the vendors are relying parties of the professional issuer, for single sign-on.
+  const client = await fetch(`${server.baseUrl}/admin/clients`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ clientId: 'editeurs-sso', issuers: ['pro'], redirectUris: ['http://127.0.0.1:*'], grantTypes: ['authorization_code'], scopes: ['openid', 'scope_all'] }),
+  });
+  const { secret } = (await client.json()) as { secret: string };
   for (const [i, id] of ['agenda-un', 'agenda-deux'].entries()) {
     const cert = await pki.emettreOrganisation(`Editeur ${id}`, { identifiant: `31234567890123${i}`, nom: `Éditeur ${id}` });
     const sim = await startVendorSim({
@@ -31,6 +38,7 @@ before(async () => {
       praticiens: [{ rpps: IDNAT.slice(1), nom: 'MARTIN', prenom: 'Claire', specialite: 'SM54' }],
       sasAppointmentUrl: `https://127.0.0.1:${server.platform.tls!.port()}/sas/fhir`,
       sasClient: { ...cert, ca: pki.ca },
+      sso: { issuer: `${server.baseUrl}/auth/pro`, clientId: 'editeurs-sso', clientSecret: secret },
     });
     sims.push(sim);
     const res = await fetch(`${server.baseUrl}/sas/api/editeurs/${id}`, {
@@ -52,7 +60,7 @@ after(async () => {
 });
 
 describe('regulator journey in Chromium', { skip }, () => {
-  it('logs in, searches near a commune, books on the vendor page, and sees the appointment come back', async () => {
+  it('logs in, searches near a commune, books on the vendor page without a second login, and sees the appointment come back', async () => {
     const page = await browser.newPage({ locale: 'fr-FR' });
     await page.goto(`${server.baseUrl}/sas`);
     await page.getByRole('link', { name: 'Se connecter avec e-CPS' }).click();
@@ -76,6 +84,8 @@ describe('regulator journey in Chromium', { skip }, () => {
     await Promise.all([page.waitForURL((u) => u.pathname === '/reservation'), carte.getByRole('button', { name: /Réserver le créneau de/ }).first().click()]);
     assert.equal(new URL(page.url()).searchParams.get('origin'), 'sas');
     assert.equal(await page.locator('h1').textContent(), 'Prise de rendez-vous');
+    // V2: the vendor knows the regulator from the issuer's session, without a second login.
+    assert.match((await page.locator('#regulateur').textContent())!, /Claire MARTIN \(810100000000\), connecté par Pro Santé Connect/i);
     await page.getByLabel('Patient (nom et prénom)').fill('DUPONT Marie');
     await page.getByRole('button', { name: 'Confirmer le rendez-vous' }).click();
     await page.getByRole('heading', { name: 'Rendez-vous confirmé' }).waitFor();

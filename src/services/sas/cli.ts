@@ -7,10 +7,13 @@ import { FAUTES, type FauteSimulee } from './editeur/index.ts';
 const USAGE = `Usage:
   socle sas vendor-sim [--port 8090] [--host 127.0.0.1] [--praticiens 25] [--seed s] [--latence MS]
                        [--fault none|hang|invalid|http-500|slow] [--tls] [--sas-rdv URL]
+                       [--sso-issuer URL --sso-client ID --sso-secret S]
       Serveur éditeur de référence : agendas synthétiques (aujourd'hui + 2 jours) servis selon le guide SAS
       (GET /Slot INT_R01/INT_R04, GET /Schedule SOS Médecins), comptes régulateurs V1 (POST/PUT /Practitioner),
       page de réservation /reservation qui pousse les rendez-vous (V3) vers --sas-rdv (ex. https://hote/sas/fhir).
       --tls : HTTPS avec authentification mutuelle, certificats de la PKI de développement (SOCLE_PKI_DIR).
+      --sso-* : délégation d'authentification (V2) : la page de réservation identifie le régulateur auprès de
+      cet émetteur (ex. http://localhost:8080/auth/pro ; client enregistré avec la redirection <url>/sso/retour).
   socle sas check <url-de-base> [--rpps a,b,c,d] [--sos s1,s2] [--cert f --key f] [--ca f] [--sans-v1] [--json]
                   [--types-creneau PUBLIC,PRO,SNP] [--types-consultation AMB,HH,VR]
       Vérifie un serveur éditeur avec les contrôles du kit de test officiel SAS. --rpps : un PS à un lieu,
@@ -24,7 +27,11 @@ async function vendorSim(args: string[]): Promise<number> {
     port: { type: 'string', default: '8090' }, host: { type: 'string', default: '127.0.0.1' },
     praticiens: { type: 'string', default: '25' }, seed: { type: 'string' }, latence: { type: 'string' },
     fault: { type: 'string', default: 'none' }, tls: { type: 'boolean', default: false }, 'sas-rdv': { type: 'string' },
+    'sso-issuer': { type: 'string' }, 'sso-client': { type: 'string' }, 'sso-secret': { type: 'string' },
   } });
+  const ssoValeurs = [values['sso-issuer'], values['sso-client'], values['sso-secret']];
+  if (ssoValeurs.some(Boolean) && !ssoValeurs.every(Boolean)) throw new Error('--sso-issuer, --sso-client and --sso-secret go together');
+  const sso = values['sso-issuer'] ? { issuer: values['sso-issuer'], clientId: values['sso-client']!, clientSecret: values['sso-secret']! } : undefined;
   const fault = values.fault as FauteSimulee;
   if (!FAUTES.includes(fault)) throw new Error(`--fault must be one of ${FAUTES.join(', ')}`);
   const nombre = (nom: string, v: string | undefined) => {
@@ -46,7 +53,7 @@ async function vendorSim(args: string[]): Promise<number> {
   }
   const sim = await startVendorSim({
     port: nombre('port', values.port), host: values.host, seed: values.seed, praticiens: nombre('praticiens', values.praticiens),
-    latencyMs: nombre('latence', values.latence), fault, tls, sasAppointmentUrl: values['sas-rdv'], sasClient,
+    latencyMs: nombre('latence', values.latence), fault, tls, sasAppointmentUrl: values['sas-rdv'], sasClient, sso,
   });
   console.log(`Simulateur éditeur SAS sur ${sim.url} (faute : ${fault}${tls ? ', TLS mutuel' : ''})`);
   console.log(`  PS (RPPS) : ${sim.praticiens.map((p) => p.rpps).join(', ')}`);

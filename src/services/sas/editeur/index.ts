@@ -9,6 +9,7 @@ import { ErreurRequete, lireRequete, rechercherSchedulesSos, rechercherSlots, se
 import { ressourcesParId, slot, slotSos, type Ressource } from './ressources.ts';
 import { ErreurV1, Regulateurs, ressourceRegulateur } from './regulateurs.ts';
 import { Reservations } from './reservation.ts';
+import { Sso, type OptionsSso } from './sso.ts';
 import type { ClientSas } from './envoi.ts';
 import { degrader, issue, repondre } from './reponse.ts';
 
@@ -30,6 +31,8 @@ export interface VendorSimOptions {
   now?: () => Date;
   /** SOS Médecins associations (Schedule search by SIRET); two are generated when absent. */
   sos?: { siret: string; nom: string }[];
+  /** V2: the booking page identifies regulators through this issuer (client registered with redirect <url>/sso/retour). */
+  sso?: OptionsSso;
 }
 export interface VendorSim {
   url: string; praticiens: PraticienSimule[]; close(): Promise<void>;
@@ -66,8 +69,9 @@ export async function startVendorSim(options: VendorSimOptions = {}): Promise<Ve
   const regulateurs = new Regulateurs();
   const reserves = new Set<string>();
   let base = '';
+  const sso = options.sso ? new Sso(options.sso, () => base) : undefined;
   const reservations = new Reservations({
-    agenda, regulateurs, reserves, now, sasAppointmentUrl: options.sasAppointmentUrl, client: options.sasClient,
+    agenda, regulateurs, reserves, now, sasAppointmentUrl: options.sasAppointmentUrl, client: options.sasClient, sso,
   });
 
   async function fhir(req: http.IncomingMessage, res: http.ServerResponse, chemin: string, params: [string, string][]) {
@@ -143,6 +147,7 @@ export async function startVendorSim(options: VendorSimOptions = {}): Promise<Ve
     const chemin = url.split('?')[0].replace(/\/+$/, '') || '/';
     const params = lireRequete(url);
     try {
+      if (sso && chemin === '/sso/retour') return await sso.retour(req, res);
       if (chemin === '/reservation' || chemin.startsWith('/reservation/')) {
         return await reservations.traiter(req, res, chemin, params, req.method === 'POST' ? await lireCorps(req) : '');
       }

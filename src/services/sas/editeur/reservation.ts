@@ -6,6 +6,7 @@ import { envoyerFhir, type ClientSas } from './envoi.ts';
 import { EXT_OPERATEUR_RDV, PROFIL, SYSTEME } from './profils.ts';
 import { separerJeton, trouverCreneau } from './recherche.ts';
 import type { Regulateurs } from './regulateurs.ts';
+import type { Sso } from './sso.ts';
 import { SYSTEME_EDITEUR } from './ressources.ts';
 import { dateSas } from './temps.ts';
 
@@ -22,6 +23,8 @@ export interface RendezVous {
 interface Dependances {
   agenda: Agenda; regulateurs: Regulateurs; reserves: Set<string>; now: () => Date;
   sasAppointmentUrl?: string; client?: ClientSas;
+  /** V2: regulators identified through the professional issuer instead of chosen in a list. */
+  sso?: Sso;
 }
 
 const echapper = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -46,8 +49,8 @@ export class Reservations {
 
   async traiter(req: IncomingMessage, res: ServerResponse, chemin: string, params: [string, string][], corps: string) {
     const q = new Map(params);
-    if (req.method === 'GET' && chemin === '/reservation') return this.formulaire(res, q);
-    if (req.method === 'POST' && chemin === '/reservation') return this.confirmer(res, lireFormulaire(corps));
+    if (req.method === 'GET' && chemin === '/reservation') return this.formulaire(req, res, q);
+    if (req.method === 'POST' && chemin === '/reservation') return this.confirmer(req, res, lireFormulaire(corps));
     const m = /^\/reservation\/([0-9a-f-]{36})(\/statut)?$/.exec(chemin);
     const rdv = m ? this.rdv.get(m[1]) : undefined;
     if (!rdv) return page(res, 404, 'Rendez-vous inconnu', '<p class="erreur">Ce rendez-vous n’existe pas.</p>');
@@ -56,18 +59,25 @@ export class Reservations {
     return page(res, 405, 'Méthode non prise en charge', '');
   }
 
-  /** GET /reservation?slot=…&origin=…: the SAS regulator's entry (V2). Without `origin` the page is refused. */
-  private formulaire(res: ServerResponse, q: Map<string, string>) {
+  /**
+   * GET /reservation?slot=…&origin=…: the SAS regulator's entry (V2). Without `origin` the page is refused;
+   * with single sign-on, a regulator not yet known to this browser is first sent to the issuer.
+   */
+  private async formulaire(req: IncomingMessage, res: ServerResponse, q: Map<string, string>) {
     const origine = q.get('origin');
     if (!origine) {
       return page(res, 403, 'Accès refusé', '<p class="erreur">La prise de rendez-vous pour un régulateur n’est ouverte que depuis la plateforme SAS (paramètre <code>origin</code> absent).</p>');
     }
+    const connecte = this.d.sso?.connecte(req);
+    if (this.d.sso && !connecte) return this.d.sso.authentifier(res, req.url ?? '/reservation');
     const trouve = q.get('slot') ? trouverCreneau(this.d.agenda, q.get('slot')!, this.d.now()) : undefined;
     if (!trouve) return page(res, 404, 'Créneau introuvable', '<p class="erreur">Ce créneau n’existe pas ou est passé.</p>');
     const { creneau } = trouve;
     if (this.d.reserves.has(creneau.id)) return page(res, 409, 'Créneau indisponible', '<p class="erreur">Ce créneau vient d’être réservé.</p>');
     const actifs = this.d.regulateurs.actifs();
-    const champRegulateur = actifs.length > 0
+    const champRegulateur = connecte
+      ? `<p id="regulateur">${echapper(`${connecte.prenom} ${connecte.nom} (${connecte.idnat})`)}, connecté par Pro Santé Connect</p>`
+      : actifs.length > 0
       ? `<select id="regulateur" name="regulateur">${actifs.map((r) => `<option value="${echapper(`${r.systeme}|${r.valeur}`)}">${echapper(`${r.prenom} ${r.nom} (${r.valeur})`)}</option>`).join('')}</select>`
       : `<input id="regulateur" name="regulateur" required value="${echapper(q.get('regulateur') ?? '')}" placeholder="${SYSTEME.idnps}|3…">`;
     page(res, 200, 'Prise de rendez-vous', `
@@ -90,10 +100,13 @@ ${echapper(creneau.consultations.map((c) => CONSULTATIONS[c]).join(' ou '))}.</p
     return t.praticien ? `Dr ${t.praticien.prenom} ${t.praticien.nom}` : t.sos!.nom;
   }
 
-  private async confirmer(res: ServerResponse, f: Map<string, string>) {
+  private async confirmer(req: IncomingMessage, res: ServerResponse, f: Map<string, string>) {
     const trouve = f.get('slot') ? trouverCreneau(this.d.agenda, f.get('slot')!, this.d.now()) : undefined;
     if (!trouve || !f.get('origin')) return page(res, 400, 'Demande invalide', '<p class="erreur">Créneau ou origine manquant.</p>');
-    const saisi = (f.get('regulateur') ?? '').trim();
+    const connecte = this.d.sso?.connecte(req);
+    if (this.d.sso && !connecte) return page(res, 401, 'Session expirée', '<p class="erreur">Reprenez le lien de réservation depuis la plateforme SAS.</p>');
+    // With single sign-on, the regulator is who the issuer said, never what the form says.
+    const saisi = connecte ? `${SYSTEME.idnps}|${connecte.idnat}` : (f.get('regulateur') ?? '').trim();
     if (!saisi) return page(res, 400, 'Demande invalide', '<p class="erreur">Le régulateur est obligatoire.</p>');
     const [sys, valeur] = separerJeton(saisi);
     const systeme = sys || SYSTEME.idnps;

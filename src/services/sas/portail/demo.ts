@@ -43,6 +43,7 @@ export function demoSas(app: FastifyInstance, p: Portail, agregateur: Agregateur
 
 // Demo data only: a fixed secret, like the demo relying party's.
 const CLIENT_V3_DEMO = { id: 'sas-editeurs-demo', secret: 'sas-editeurs-demo-secret' };
+const CLIENT_SSO_DEMO = { id: 'sas-editeurs-sso-demo', secret: 'sas-editeurs-sso-demo-secret' };
 const clientsDemo = (p: Portail) => new Clients(p.core.db, new Sealer(masterKey(p.core.config, p.core.db)));
 
 /** A token of the demo vendors' client (client_credentials); the base URL is read when a booking is pushed. */
@@ -60,6 +61,9 @@ const idnat = (r: Practitioner) => r.identifier!.find((i) => i.system === RPPS_S
 
 async function demarrer(p: Portail, agregateur: Agregateur, tls: TlsPlateforme | undefined, sims: VendorSim[]): Promise<void> {
   const medecins = medecinsDemo();
+  // V2: the simulated vendors are relying parties of the professional issuer (single sign-on).
+  await clientsDemo(p).upsert({ clientId: CLIENT_SSO_DEMO.id, secret: CLIENT_SSO_DEMO.secret, name: 'Éditeurs simulés (connexion des régulateurs)', issuers: ['pro'], redirectUris: ['http://127.0.0.1:*'], grantTypes: ['authorization_code'], scopes: ['openid', 'scope_all'], authMethod: 'client_secret_basic' });
+  const sso = { issuer: `${p.config.baseUrl}/auth/pro`, clientId: CLIENT_SSO_DEMO.id, clientSecret: CLIENT_SSO_DEMO.secret };
   for (const [n, editeur] of EDITEURS.entries()) {
     // Each doctor has one vendor; every fourth one a second, whose slots merge on the same card.
     const siens = medecins.filter((_, i) => i % EDITEURS.length === n || (i % 4 === 0 && (i + 1) % EDITEURS.length === n));
@@ -68,6 +72,7 @@ async function demarrer(p: Portail, agregateur: Agregateur, tls: TlsPlateforme |
     const sim = await startVendorSim({
       seed: editeur.id,
       praticiens,
+      sso,
       ...(tls && cert
         ? { sasAppointmentUrl: `https://localhost:${tls.port()}/sas/fhir`, sasClient: { ...cert, ca: tls.pki.ca } }
         : { sasAppointmentUrl: `${p.config.baseUrl}/sas/fhir`, sasClient: { bearer: () => jetonV3(p) } }),
