@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { httpFor, type Http } from '../support/fhir-client.ts';
+import type { Bundle, Location } from '@medplum/fhirtypes';
+import { linkOf, searchset } from '../support/search-fixtures.ts';
 import { hits, lieu, lieux, PARIS, SITE, TRE } from './support.ts';
 
 let server: TestServer;
@@ -77,5 +79,43 @@ describe('near on Location', () => {
       assert.equal(res.status, 400, `${v}: ${res.text}`);
       assert.equal(res.body.resourceType, 'OperationOutcome');
     }
+  });
+});
+
+/** The sites of a search's matches in the order served, following next links, with the distance each entry gives. */
+async function inOrder(query: string): Promise<{ site: string; km: number | undefined }[]> {
+  const out: { site: string; km: number | undefined }[] = [];
+  for (let b: Bundle | undefined = await searchset(h, query); b; ) {
+    for (const e of b.entry ?? []) {
+      if (e.search?.mode !== 'match') continue;
+      const distance = e.search.extension?.find((x) => x.url === 'http://hl7.org/fhir/StructureDefinition/location-distance');
+      out.push({ site: ((e.resource as Location).identifier![0].value as string).slice(3, -2), km: distance?.valueDistance?.value });
+    }
+    const next = linkOf(b, 'next');
+    b = next ? await searchset(h, next) : undefined;
+  }
+  return out;
+}
+
+const sitesOf = (rows: { site: string }[]) => rows.map((r) => r.site).filter((s, i, all) => all.indexOf(s) === i);
+
+describe('sorting by distance (_sort=near)', () => {
+  it('serves the nearest first across pages, each entry with its distance (location-distance)', async () => {
+    const rows = await inOrder(`Location?near=${PARIS}|20&_sort=near&_count=3`);
+    assert.deepEqual(sitesOf(rows), [paris, villejuif, boulogne, saintDenis, creteil, versailles]);
+    assert.equal(rows.length, 12);
+    assert.ok(rows.every((r, i) => r.km !== undefined && (i === 0 || r.km >= rows[i - 1].km!)), JSON.stringify(rows));
+    assert.ok(Math.abs(rows.find((r) => r.site === villejuif)!.km! - 7.4) < 0.2);
+  });
+
+  it('sorts farthest first with -near, and from the centre of a commune with near-insee-code', async () => {
+    assert.deepEqual(sitesOf(await inOrder(`Location?near=${PARIS}|20&_sort=-near`)), [versailles, creteil, saintDenis, boulogne, villejuif, paris]);
+    assert.deepEqual(sitesOf(await inOrder('Location?near-insee-code=75056|20&_sort=near-insee-code&_count=4')), [paris, villejuif, boulogne, saintDenis, creteil, versailles]);
+  });
+
+  it('ignores the sort with a warning when the query gives no point', async () => {
+    const b = await searchset(h, 'Location?_sort=near&_count=1');
+    const outcome = b.entry?.find((e) => e.search?.mode === 'outcome')?.resource as { issue: { diagnostics: string }[] } | undefined;
+    assert.match(outcome?.issue[0].diagnostics ?? '', /Cannot sort by "near".*point/);
   });
 });

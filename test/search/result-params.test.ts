@@ -91,6 +91,24 @@ describe('_total', () => {
     assert.equal((await searchset(h, 'Patient?_count=1')).total, 3);
   });
 
+  test('accurate totals counted from the index tables follow updates, deletions and repeated values', async () => {
+    const created: Patient[] = [];
+    const create = async (p: Patient) => created[created.push((await h.post('Patient', p)).body as Patient) - 1];
+    await create({ resourceType: 'Patient', name: [{ family: 'Vasseur' }], gender: 'female' });
+    await create({ resourceType: 'Patient', name: [{ family: 'Vasseur' }, { family: 'Vasseur', given: ['Luc'] }], gender: 'male' });
+    const renamed = await create({ resourceType: 'Patient', name: [{ family: 'Vasseur' }], gender: 'female' });
+    const deleted = await create({ resourceType: 'Patient', name: [{ family: 'Vasseur' }], gender: 'female' });
+    assert.equal((await h.put(`Patient/${renamed.id}`, { ...renamed, name: [{ family: 'Morel' }] })).status, 200);
+    assert.equal((await h.delete(`Patient/${deleted.id}`)).status, 204);
+    const total = async (query: string) => (await searchset(h, `Patient?${query}&_count=1`)).total;
+    assert.equal(await total('family=vasseur'), 2, 'a resource matching twice counts once');
+    assert.equal(await total('family=vasseur&gender=female'), 1, 'AND of two indexed parameters');
+    assert.equal(await total('family=vasseur,morel'), 3);
+    assert.equal(await total('family=vasseur&_id:not=nothing'), 2, 'with a filter on the resource table');
+    assert.equal((await searchset(h, 'Patient?family=vasseur&_summary=count')).total, 2);
+    for (const p of created) await h.delete(`Patient/${p.id}`); // the other tests count every Patient
+  });
+
   test('none: no total, the matches still there', async () => {
     const b = await searchset(h, 'Patient?family=lambert&_total=none');
     assert.equal(b.total, undefined);

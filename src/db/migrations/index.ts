@@ -9,6 +9,7 @@ import { annuaireImport } from './007-annuaire-import.ts';
 import { ror } from './008-ror.ts';
 import { sasAgregateur } from './009-sas-agregateur.ts';
 import { sasPortail } from './010-sas-portail.ts';
+import { searchCovering } from './011-search-covering.ts';
 
 export interface Migration {
   version: number;
@@ -16,4 +17,4 @@ export interface Migration {
   up(tx: Queryable): Promise<void>;
 }
 
-export const migrations: Migration[] = [core, composite, terminology, ins, quantityCanonical, auth, annuaireImport, ror, sasAgregateur, sasPortail];
+export const migrations: Migration[] = [core, composite, terminology, ins, quantityCanonical, auth, annuaireImport, ror, sasAgregateur, sasPortail, searchCovering];

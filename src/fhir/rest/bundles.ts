@@ -49,6 +49,12 @@ function choiceBase(key: string, type: string): string {
   return key;
 }
 
+/** R4's location-distance extension on a match of a search sorted by distance. */
+const distance = (km: number | undefined) =>
+  km === undefined
+    ? ''
+    : `,"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/location-distance","valueDistance":${JSON.stringify({ value: Math.round(km * 1000) / 1000, unit: 'km', system: 'http://unitsofmeasure.org', code: 'km' })}}]`;
+
 export function searchBundle(core: FhirCore, self: string, result: SearchResult, projection?: Projection): string {
   const baseUrl = core.config.baseUrl;
   const links = [link('self', self)];
@@ -59,7 +65,7 @@ export function searchBundle(core: FhirCore, self: string, result: SearchResult,
     const presented = core.present(type, json);
     return projection ? projectJson(presented, projection) : presented;
   };
-  for (const m of result.matches) entries.push(entry(baseUrl, m.resourceType, m.id, body(m.resourceType, m.json), '"search":{"mode":"match"}'));
+  for (const m of result.matches) entries.push(entry(baseUrl, m.resourceType, m.id, body(m.resourceType, m.json), `"search":{"mode":"match"${distance(m.distanceKm)}}`));
   for (const i of result.included) entries.push(entry(baseUrl, i.resourceType, i.id, core.present(i.resourceType, i.json), '"search":{"mode":"include"}'));
   if (result.warnings.length > 0) {
     const oo = { resourceType: 'OperationOutcome', issue: result.warnings.map((diagnostics) => ({ severity: 'warning', code: 'not-supported', diagnostics })) };

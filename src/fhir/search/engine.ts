@@ -4,6 +4,7 @@ import { isStoredResourceType, searchParametersOf } from '../definitions.ts';
 import { badRequest } from '../outcome.ts';
 import { assertType, type StoredResource } from '../repository.ts';
 import { currentTable } from '../schema.ts';
+import { distanceSql, resolveNear } from './near.ts';
 import { predicate, splitValues, type PredicateContext } from './predicates.ts';
 import { Sql } from './sql.ts';
 
@@ -20,7 +21,8 @@ export interface SearchOptions {
 }
 
 export interface SearchResult {
-  matches: StoredResource[];
+  /** With, when sorted by a `near` parameter, the distance from its point. */
+  matches: (StoredResource & { distanceKm?: number })[];
   included: StoredResource[];
   total?: number;
   /** Opaque cursors of the next and previous pages. */
@@ -39,6 +41,8 @@ interface SortKey {
   desc: boolean;
   /** Stands for a missing value, so that rows without one still sort and page; absent when never null. */
   sentinel?: string;
+  /** The key is the distance from a `near` parameter's point. */
+  distance?: boolean;
 }
 
 /** The key as selected and compared: a bare column lets PostgreSQL walk its index in order. */
@@ -62,7 +66,7 @@ export async function search(db: Queryable, typeOrTypes: string | string[], quer
   types.forEach(assertType);
   const warnings = new Set<string>();
   const sql = new Sql();
-  const ctx: PredicateContext = { sql, baseUrl: options.baseUrl, warn: (m) => warnings.add(m) };
+  const ctx: PredicateContext = { sql, baseUrl: options.baseUrl, warn: (m) => warnings.add(m), indexed: new Map() };
   const filters = types.map((type) => {
     const where = filterOf(ctx, type, query, options.strict ?? false, warnings);
     if (options.compartment !== undefined) where.push(`${type === 'Patient' ? 'r.id' : 'r.compartment'} = ${sql.p(options.compartment)}`);
@@ -80,14 +84,15 @@ export async function search(db: Queryable, typeOrTypes: string | string[], quer
   let total: number | undefined = totalMode === 'carried' ? cursor?.total : undefined;
   if ((totalMode !== 'none' && totalMode !== 'carried') || countOnly) {
     const scans = filters.map((f) => `SELECT 1 FROM ${currentTable(f.type)} r WHERE ${f.where.join(' AND ')}`).join(' UNION ALL ');
-    total = totalMode === 'estimate' && !countOnly ? await estimate(db, scans, sql.params) : (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${scans}) x`, sql.params)).rows[0].n;
+    const counting = (filters.length === 1 && options.compartment === undefined && countFromIndex(filters[0].where, ctx.indexed!)) || `SELECT count(*)::int AS n FROM (${scans}) x`;
+    total = totalMode === 'estimate' && !countOnly ? await estimate(db, scans, sql.params) : (await db.query<{ n: number }>(counting, sql.params)).rows[0].n;
   }
   const result: SearchResult = { matches: [], included: [], total, warnings: [], countOnly };
   if (count > 0) {
     const backwards = cursor?.dir === 'prev';
     let keysOfFirst: SortKey[] = [];
     const branches = filters.map(({ type, where }) => {
-      const keys = sortKeys(sql, type, first(query._sort), warnings, types.length > 1);
+      const keys = sortKeys(sql, type, query, warnings, types.length > 1);
       keysOfFirst = keys;
       if (cursor && cursor.values.length !== keys.length) throw badRequest(INVALID_CURSOR);
       const pageWhere = cursor ? [...where, keyset(sql, keys, cursor.values, backwards)] : where;
@@ -104,7 +109,9 @@ export async function search(db: Queryable, typeOrTypes: string | string[], quer
     if (backwards) page.reverse();
     const valuesOf = (row: Record<string, unknown>) => keysOfFirst.map((_, i) => serialise(row[`s${i}`]));
     const typeCol = keysOfFirst.length - 2; // in a system search, the type key sits just before the id
+    const distanceCol = keysOfFirst.findIndex((k) => k.distance);
     result.matches = page.map((r) => ({
+      ...(distanceCol >= 0 && typeof r[`s${distanceCol}`] === 'number' && Number.isFinite(r[`s${distanceCol}`]) ? { distanceKm: r[`s${distanceCol}`] as number } : {}),
       resourceType: types.length > 1 ? (r[`s${typeCol}`] as string) : types[0],
       id: r.id,
       versionId: r.version_id,
@@ -124,9 +131,11 @@ export async function search(db: Queryable, typeOrTypes: string | string[], quer
   return result;
 }
 
+const NOT_DELETED = 'NOT r.deleted';
+
 /** The WHERE conditions of one type: its filters, AND-ed; unknown parameters warn (or fail when strict). */
 function filterOf(ctx: PredicateContext, type: string, query: QueryParams, strict: boolean, warnings: Set<string>): string[] {
-  const where = ['NOT r.deleted'];
+  const where = [NOT_DELETED];
   for (const [key, value] of Object.entries(query)) {
     if (RESULT_PARAMS.has(key.split(':')[0]) || value === undefined) continue;
     for (const raw of list(value)) {
@@ -137,6 +146,18 @@ function filterOf(ctx: PredicateContext, type: string, query: QueryParams, stric
     }
   }
   return where;
+}
+
+/**
+ * The count of a search whose every filter reads one index table (the common case: a name prefix, a
+ * date range, a code), as the intersection of the index subqueries: an index-only walk instead of a
+ * join with the whole resource table. Undefined when another kind of filter is present.
+ */
+function countFromIndex(where: string[], indexed: Map<string, string>): string | undefined {
+  const subqueries = where.filter((w) => w !== NOT_DELETED).map((w) => indexed.get(w));
+  if (subqueries.length === 0 || subqueries.some((q) => q === undefined)) return undefined;
+  const ids = subqueries.length === 1 ? `SELECT DISTINCT resource_id FROM (${subqueries[0]}) s` : subqueries.map((q) => `(${q})`).join(' INTERSECT ');
+  return `SELECT count(*)::int AS n FROM (${ids}) x`;
 }
 
 /** _total=estimate: the planner's row estimate, which costs no scan. */
@@ -167,7 +188,8 @@ const SENTINEL_BY_KIND: Record<string, string> = {
 };
 
 /** Sort keys, always ending with the id so the order is total and keyset paging exact. */
-function sortKeys(sql: Sql, type: string, raw: string | undefined, warnings: Set<string>, multiType: boolean): SortKey[] {
+function sortKeys(sql: Sql, type: string, query: QueryParams, warnings: Set<string>, multiType: boolean): SortKey[] {
+  const raw = first(query._sort);
   const keys: SortKey[] = [];
   for (const item of raw ? raw.split(',') : []) {
     const desc = item.startsWith('-');
@@ -178,6 +200,22 @@ function sortKeys(sql: Sql, type: string, raw: string | undefined, warnings: Set
       continue;
     }
     const sp = searchParametersOf(type)[code];
+    if (sp?.type === 'special') {
+      // By distance from the point of the same parameter in the query (near, near-insee-code).
+      const value = first(query[code]);
+      const point = value === undefined ? undefined : resolveNear(sp, splitValues(value)[0]);
+      if (!point) {
+        warnings.add(`Cannot sort by "${code}" on ${type} without a "${code}" parameter giving the point: it was ignored`);
+        continue;
+      }
+      keys.push({
+        expr: `(SELECT min(${distanceSql(sql, point)}) FROM sp_position x WHERE x.resource_type = ${sql.p(type)} AND x.param = 'near' AND x.resource_id = r.id)`,
+        desc,
+        sentinel: `'Infinity'::float8`,
+        distance: true,
+      });
+      continue;
+    }
     const columns: Record<string, string> = { string: 'norm', token: 'code', uri: 'value', reference: 'target_url', date: desc ? 'high' : 'low', number: 'value', quantity: 'value' };
     const column = columns[sp?.type ?? ''];
     if (!sp || !column) {

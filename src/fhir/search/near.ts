@@ -72,19 +72,23 @@ export function resolveNear(sp: SearchParameter, raw: string): NearQuery | undef
   return resolvers.get(sp.code as string)?.(raw);
 }
 
+/** SQL expression: the distance in km from the query's point to the row's latitude/longitude columns. */
+export function distanceSql(sql: Sql, q: NearQuery): string {
+  const lat = sql.p(q.latitude);
+  const lon = sql.p(q.longitude);
+  return `2 * ${EARTH_RADIUS_KM} * asin(least(1, sqrt(power(sin(radians(latitude - ${lat}::float8) / 2), 2) + cos(radians(${lat}::float8)) * cos(radians(latitude)) * power(sin(radians(longitude - ${lon}::float8) / 2), 2))))`;
+}
+
 /**
- * SQL predicate on the resource ids of `type` whose position is within the distance. The bounding
- * box lets PostgreSQL use the btree; the haversine then keeps the exact disc.
+ * The ids of the resources of `type` whose position is within the distance. The bounding box lets
+ * PostgreSQL use the btree; the haversine then keeps the exact disc.
  */
-export function nearCondition(sql: Sql, type: string, idCol: string, q: NearQuery): string {
+export function nearSubquery(sql: Sql, type: string, q: NearQuery): string {
   const dLat = (q.km / EARTH_RADIUS_KM) * (180 / Math.PI);
   const cosLat = Math.cos((q.latitude * Math.PI) / 180);
   const dLon = cosLat > 1e-9 ? dLat / cosLat : 360;
   const box = [`latitude BETWEEN ${sql.p(q.latitude - dLat)} AND ${sql.p(q.latitude + dLat)}`];
   // Near a pole or across the antimeridian the longitude range wraps: latitude alone bounds the box.
   if (q.longitude - dLon >= -180 && q.longitude + dLon <= 180) box.push(`longitude BETWEEN ${sql.p(q.longitude - dLon)} AND ${sql.p(q.longitude + dLon)}`);
-  const lat = sql.p(q.latitude);
-  const lon = sql.p(q.longitude);
-  const haversine = `2 * ${EARTH_RADIUS_KM} * asin(least(1, sqrt(power(sin(radians(latitude - ${lat}::float8) / 2), 2) + cos(radians(${lat}::float8)) * cos(radians(latitude)) * power(sin(radians(longitude - ${lon}::float8) / 2), 2))))`;
-  return `${idCol} IN (SELECT resource_id FROM sp_position WHERE resource_type = ${sql.p(type)} AND param = 'near' AND ${box.join(' AND ')} AND ${haversine} <= ${sql.p(q.km)})`;
+  return `SELECT resource_id FROM sp_position WHERE resource_type = ${sql.p(type)} AND param = 'near' AND ${box.join(' AND ')} AND ${distanceSql(sql, q)} <= ${sql.p(q.km)}`;
 }

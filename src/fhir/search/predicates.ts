@@ -9,13 +9,26 @@ import { canonicalQuantity, UCUM } from './ucum.ts';
 import { compositeComponents, splitComposite } from './composite.ts';
 import { kindOf } from './indexer.ts';
 import { likeEscape, type Sql } from './sql.ts';
-import { nearCondition, resolveNear } from './near.ts';
+import { nearSubquery, resolveNear } from './near.ts';
 
 export interface PredicateContext {
   sql: Sql;
   /** Base URL of this server: absolute references to it are local. */
   baseUrl: string;
   warn(message: string): void;
+  /**
+   * Predicates of the form `id IN (subquery over one index table of the searched type)`, with their
+   * subquery. Index rows exist for current resources only, so such predicates can be counted from the
+   * index tables alone, without visiting the resource table.
+   */
+  indexed?: Map<string, string>;
+}
+
+/** `idCol IN (subquery)`, remembered as counted from the index when the subquery reads the searched type's index rows. */
+function inIndex(ctx: PredicateContext, idCol: string, subquery: string): string {
+  const cond = `${idCol} IN (${subquery})`;
+  ctx.indexed?.set(cond, subquery);
+  return cond;
 }
 
 const PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'] as const;
@@ -50,7 +63,7 @@ export function predicate(ctx: PredicateContext, type: string, idCol: string, ke
   const kind = kindOf(sp);
   if (!kind) {
     const near = resolveNear(sp, raw); // special parameters meaning "near a point" (e.g. ROR near-insee-code)
-    if (near) return nearCondition(sql, type, idCol, near);
+    if (near) return inIndex(ctx, idCol, nearSubquery(sql, type, near));
     ctx.warn(`The search parameter "${code}" (${sp.type}) is not supported yet; it was ignored`);
     return 'true';
   }
@@ -63,7 +76,7 @@ export function predicate(ctx: PredicateContext, type: string, idCol: string, ke
     return `${idCol} ${raw === 'true' ? 'NOT IN' : 'IN'} (${base()})`;
   }
   if (kind === 'reference' && modifier === 'identifier') {
-    return `${idCol} IN (SELECT resource_id FROM sp_token WHERE resource_type = ${sql.p(type)} AND param = ${sql.p(`${code}:identifier`)} AND ${or(values.map((v) => tokenCondition(ctx, v)))})`;
+    return inIndex(ctx, idCol, `SELECT resource_id FROM sp_token WHERE resource_type = ${sql.p(type)} AND param = ${sql.p(`${code}:identifier`)} AND ${or(values.map((v) => tokenCondition(ctx, v)))}`);
   }
   let conds: string[];
   switch (kind) {
@@ -94,13 +107,13 @@ export function predicate(ctx: PredicateContext, type: string, idCol: string, ke
       break;
     case 'position':
       if (modifier) throw badRequest(`The modifier :${modifier} is not supported on the special parameter "${code}"`);
-      return or(values.map((v) => nearCondition(sql, type, idCol, resolveNear(sp, v)!)));
+      return or(values.map((v) => inIndex(ctx, idCol, nearSubquery(sql, type, resolveNear(sp, v)!))));
   }
   const typeModifier = kind === 'reference' && (sp.target ?? []).includes(modifier as never);
   if (modifier && !MODIFIERS[kind].includes(modifier) && !typeModifier) {
     throw badRequest(`The modifier :${modifier} is not supported on the ${kind} parameter "${code}"`);
   }
-  return `${idCol} IN (${base()} AND ${or(conds)})`;
+  return inIndex(ctx, idCol, `${base()} AND ${or(conds)}`);
 }
 
 const MODIFIERS: Record<string, string[]> = {
@@ -124,7 +137,8 @@ const alias = (idCol: string) => idCol.split('.')[0];
 const or = (conds: string[]) => (conds.length === 1 ? conds[0] : `(${conds.join(' OR ')})`);
 
 function stringCondition(ctx: PredicateContext, v: string, modifier?: string): string {
-  if (modifier === 'exact') return `exact = ${ctx.sql.p(v)}`;
+  // The normalised form first: it is the indexed column, and equal strings have equal normal forms.
+  if (modifier === 'exact') return `(norm = ${ctx.sql.p(normalizeString(v))} AND exact = ${ctx.sql.p(v)})`;
   const norm = likeEscape(normalizeString(v));
   if (modifier === 'contains') return `norm LIKE ${ctx.sql.p(`%${norm}%`)}`;
   return `norm LIKE ${ctx.sql.p(`${norm}%`)}`;
@@ -311,7 +325,7 @@ function chainPredicate(ctx: PredicateContext, type: string, idCol: string, head
     })
     .filter(Boolean) as string[];
   if (branches.length === 0) throw badRequest(`Unknown chained parameter "${rest}" on the targets of ${type}.${code} (${targets.join(', ')})`);
-  return `${idCol} IN (SELECT resource_id FROM sp_reference WHERE resource_type = ${sql.p(type)} AND param = ${sql.p(code)} AND ${or(branches)})`;
+  return inIndex(ctx, idCol, `SELECT resource_id FROM sp_reference WHERE resource_type = ${sql.p(type)} AND param = ${sql.p(code)} AND ${or(branches)}`);
 }
 
 /** _has:Observation:patient:code=x → resources referenced by an Observation.patient whose code is x. */
