@@ -2,7 +2,9 @@
 // géographiques (ror-organization), their lieux (ror-location) placed at the centre of their commune
 // from the COG file with WGS84 positions and capacities, and offres opérationnelles
 // (ror-healthcareservice) with activités opérationnelles of JDV_J17. The EG of Saint-Antoine is
-// linked to the demo structure of the same FINESS when it exists.
+// linked to the demo structure of the same FINESS when it exists. A few lieux carry équipements
+// spécifiques (JDV_J18, with their limits) or capacités d'habitation (JDV_J32), one EG its tarifs
+// (USLD of Paul-Brousse) and one a planned closure, so that every ROR search parameter finds data.
 import type { Bundle, BundleEntry, Extension, Resource } from '@medplum/fhirtypes';
 import { withContext } from '../../access/context.ts';
 import { PLATFORM } from '../../access/principal.ts';
@@ -29,6 +31,61 @@ const SITES: { finess: string; name: string; insee: string; ej?: string; offres:
 
 const coded = (system: string, code: string, display?: string) => ({ coding: [{ system, code, ...(display ? { display } : {}) }] });
 const sub = (url: string, system: string, code: string, display: string): Extension => ({ url, valueCodeableConcept: coded(system, code, display) });
+const kg = (value: number) => ({ value, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' });
+
+/** EquipementSpecifique (JDV_J18) in service, with the limit of the most tolerant one (poids maximum). */
+const equipment = (code: string, display: string, nbInService: number, maxWeightKg?: number): Extension => ({
+  url: EXT.equipment,
+  extension: [
+    sub('equipmentType', TRE.equipement, code, display),
+    { url: 'nbInService', valueInteger: nbInService },
+    ...(maxWeightKg === undefined
+      ? []
+      : [{ url: EXT.equipmentLimit, extension: [sub('equipmentFeature', TRE.typeCaracteristiqueEquipement, '001', 'Poids maximum'), { url: 'limitValue', valueQuantity: kg(maxWeightKg) }] }]),
+  ],
+});
+
+/** CapaciteHabitation: a type d'habitation (JDV_J32) and how many of them. */
+const residential = (code: string, display: string, nb: number): Extension => ({
+  url: EXT.residentialCapacity,
+  extension: [sub('residentialType', TRE.typeHabitation, code, display), { url: 'residentialNumber', valueInteger: nb }],
+});
+
+/** Tarif (ror-organization-price): a daily price (JDV_J205) of a type (JDV_J36) in euros, valid from 2025, with its coded details. */
+function price(type: [string, string], amount: number, details: { residentialType?: [string, string]; specialPrice?: [string, string]; dependencyLevel?: [string, string]; welcomeType: [string, string] }): Extension {
+  const { residentialType, specialPrice, dependencyLevel, welcomeType } = details;
+  return {
+    url: EXT.organizationPrice,
+    extension: [
+      sub('priceType', TRE.typeTarif, ...type),
+      sub('priceUnit', TRE.unitePrix, '2', 'Tarif journalier'),
+      { url: 'amount', valueMoney: { value: amount, currency: 'EUR' } },
+      { url: 'startDate', valueDateTime: '2025-01-01' },
+      ...(residentialType ? [sub('residentialType', TRE.typeHabitation, ...residentialType)] : []),
+      ...(specialPrice ? [sub('specialPrice', TRE.conditionTarifaire, ...specialPrice)] : []),
+      ...(dependencyLevel ? [sub('dependencyLevel', TRE.groupeTarifaireDependance, ...dependencyLevel)] : []),
+      sub('welcomeType', TRE.temporaliteAccueil, ...welcomeType),
+    ],
+  };
+}
+
+/** Extensions of some lieux, by identifier suffix "<FINESS EG>-<n>". */
+const LIEU_EXTRAS: Record<string, Extension[]> = {
+  '750100125-1': [equipment('089', "Lit d'hospitalisation obésité (poids entre 250 et 350 kg) - bariatrique", 2, 350)],
+  '920100047-1': [equipment('189', 'Table de coronarographie obésité (poids entre 150 et 250 kg) - bariatrique', 1, 250)],
+  '940100027-2': [equipment('093', 'ECMO transportable', 1)],
+  '940100043-1': [residential('02', 'Chambre simple', 12), residential('01', 'Chambre double', 4)],
+};
+
+/** Extensions of some EG, by FINESS. */
+const EG_EXTRAS: Record<string, Extension[]> = {
+  '940100043': [
+    price(['02', 'Forfait socle hébergement'], 65.4, { residentialType: ['02', 'Chambre simple'], specialPrice: ['02', 'Tarif agréé Aide Sociale'], welcomeType: ['02', 'Permanent'] }),
+    price(['03', 'Dépendance'], 21.8, { dependencyLevel: ['01', 'GIR 1-2'], welcomeType: ['02', 'Permanent'] }),
+  ],
+  // A fictitious planned closure (typeFermeture "Prévisionnelle", with its date), for the demo only.
+  '930110051': [sub(EXT.organizationClosingType, TRE.typeFermeture, 'PRE', 'Prévisionnelle'), { url: EXT.organizationPeriod, valuePeriod: { end: '2030-12-31' } }],
+};
 
 /** One line of capacities (CapaciteAccueilOperationnelle), lits en temporalité courante. */
 export function capacity(status: [string, string], nb: number, gender?: [string, string]): Extension {
@@ -67,6 +124,7 @@ export async function seedRorDemo(core: FhirCore, communes: Map<string, Commune>
         name: site.name,
         active: true,
         address: [{ city: commune.nom, extension: [{ url: `${ROR_SD}ror-commune-cog`, valueCodeableConcept: coded(TRE.commune, site.insee, commune.nom) }] }],
+        ...(EG_EXTRAS[site.finess] ? { extension: EG_EXTRAS[site.finess] } : {}),
         ...(ej ? { partOf: { reference: `Organization/${ej.id}` } } : {}),
       } as Resource,
       eg,
@@ -82,6 +140,7 @@ export async function seedRorDemo(core: FhirCore, communes: Map<string, Commune>
             { url: EXT.metaCreationDate, valueDateTime: CREATED },
             capacity(['01', 'Installé'], 20 + 4 * i + 2 * j),
             capacity(['02', 'Disponible'], (3 * i + j) % 5, ['03', 'Indifférencié']),
+            ...(LIEU_EXTRAS[`${site.finess}-${j + 1}`] ?? []),
           ],
           identifier: [{ type: coded(TRE.typeIdentifiantRessource, '25'), value: `11/${site.finess}-${j + 1}` }],
           status: 'active',

@@ -15,6 +15,12 @@ export const EXT = {
   patientType: `${ROR_SD}ror-healthcareservice-patient-type`,
   sensitiveUnit: `${ROR_SD}ror-healthcareservice-sensitive-unit`,
   coordinateReliability: `${ROR_SD}ror-coordinate-reliability`,
+  equipment: `${ROR_SD}ror-location-equipment`,
+  equipmentLimit: `${ROR_SD}ror-location-equipment-limit`,
+  residentialCapacity: `${ROR_SD}ror-location-residential-capacity`,
+  organizationPrice: `${ROR_SD}ror-organization-price`,
+  organizationClosingType: `${ROR_SD}ror-organization-closing-type`,
+  organizationPeriod: 'http://hl7.org/fhir/StructureDefinition/organization-period',
 };
 
 const nos = (table: string) => `https://mos.esante.gouv.fr/NOS/${table}/FHIR/${table.replace('_', '-')}`;
@@ -36,6 +42,15 @@ export const TRE = {
   affectationTemporaire: nos('TRE_R337-AffectationTemporaire'),
   fonctionLieu: nos('TRE_R343-FonctionLieu'),
   typeIdentifiantRessource: nos('TRE_R354-TypeIdentifiantRessourceOperationnelle'),
+  equipement: nos('TRE_R212-Equipement'),
+  typeCaracteristiqueEquipement: nos('TRE_R340-TypeCaracteristiqueEquipement'),
+  typeHabitation: nos('TRE_R242-TypeHabitation'),
+  typeFermeture: nos('TRE_R286-TypeFermeture'),
+  typeTarif: nos('TRE_R246-TypeTarif'),
+  unitePrix: nos('TRE_R228-UnitePrix'),
+  groupeTarifaireDependance: nos('TRE_R237-GroupeTarifaireDependance'),
+  temporaliteAccueil: nos('TRE_R240-TemporaliteAccueil'),
+  conditionTarifaire: nos('TRE_R250-ConditionTarifaire'),
 };
 
 /**

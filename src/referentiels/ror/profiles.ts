@@ -92,5 +92,27 @@ function locationIssues(location: Location): Issue[] {
     exactlyOne(out, p, at, date.length, 'ror-location-supported-capacity.capacityUpdateDate (dateMAJCapacite)');
     if (date.length === 1 && !date[0].valueDateTime) out.push(issue(p, at, 'ror-location-supported-capacity.capacityUpdateDate must be a valueDateTime'));
   });
+  withUrl(location.extension, EXT.equipment).forEach((equipment, i) => {
+    const at = `Location.extension.where(url='${EXT.equipment}')[${i}]`;
+    codedOnce(out, at, withUrl(equipment.extension, 'equipmentType'), 'ror-location-equipment.equipmentType (typeEquipement)');
+    for (const limit of withUrl(equipment.extension, EXT.equipmentLimit)) {
+      codedOnce(out, at, withUrl(limit.extension, 'equipmentFeature'), 'ror-location-equipment-limit.equipmentFeature (typeCaracteristique)');
+      const value = withUrl(limit.extension, 'limitValue');
+      exactlyOne(out, p, at, value.length, 'ror-location-equipment-limit.limitValue (valeurLimite)');
+      if (value.length === 1 && typeof value[0].valueQuantity?.value !== 'number') out.push(issue(p, at, 'ror-location-equipment-limit.limitValue must be a valueQuantity with a value'));
+    }
+  });
+  withUrl(location.extension, EXT.residentialCapacity).forEach((capacity, i) => {
+    const at = `Location.extension.where(url='${EXT.residentialCapacity}')[${i}]`;
+    codedOnce(out, at, withUrl(capacity.extension, 'residentialType'), 'ror-location-residential-capacity.residentialType (typeHabitation)');
+    const nb = withUrl(capacity.extension, 'residentialNumber');
+    if (nb.some((e) => !Number.isInteger(e.valueInteger) || (e.valueInteger as number) < 0)) out.push(issue(p, at, 'ror-location-residential-capacity.residentialNumber must be a non-negative valueInteger'));
+  });
   return out;
+}
+
+/** A 1..1 sub-extension whose value is a CodeableConcept. */
+function codedOnce(out: Issue[], at: string, found: Extension[], what: string): void {
+  exactlyOne(out, PROFILE.location, at, found.length, what);
+  if (found.length === 1 && !found[0].valueCodeableConcept?.coding?.length) out.push(issue(PROFILE.location, at, `${what} must be a valueCodeableConcept`));
 }

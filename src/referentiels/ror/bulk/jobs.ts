@@ -1,9 +1,13 @@
 // Bulk Data $export jobs: stored in bulk_export_job, run one at a time in the background, page by
 // page through the search engine (keyset cursors), so requests are served between pages. A job
-// left running by a stopped instance starts again from the beginning at the next start.
+// left running by a stopped instance starts again from the beginning at the next start. A Group
+// export reads its Group's members when it runs and searches each type once per way of reaching them.
 import { randomUUID } from 'node:crypto';
+import type { Group } from '@medplum/fhirtypes';
 import type { FhirCore } from '../../../fhir/core.ts';
+import type { QueryParams } from '../../../fhir/search/engine.ts';
 import type { Logger } from '../../../log.ts';
+import { activeMembers, groupOfRequest, groupQueries } from './group.ts';
 import type { ExportStorage } from './storage.ts';
 
 /** Resources per search page, and per NDJSON file. */
@@ -128,10 +132,14 @@ export class ExportJobs {
     const output: ExportJob['output'] = [];
     const base = `${this.core.config.baseUrl}/fhir`;
     const lastUpdated = [`le${job.transactionTime.toISOString()}`, ...(job.since ? [`gt${job.since.toISOString()}`] : [])];
+    const group = groupOfRequest(job.request);
+    const members = group ? activeMembers(JSON.parse((await this.core.read('Group', group)).json) as Group, base) : undefined;
     for (const [t, type] of job.types.entries()) {
+      const queries: QueryParams[] = members ? groupQueries(members, type) : [{}];
+      // A resource reached by several searches (two members, two references) is written once.
+      const seen = queries.length > 1 ? new Set<string>() : undefined;
       let lines: string[] = [];
       let part = 0;
-      let cursor: string | undefined;
       const flush = async () => {
         if (lines.length === 0) return;
         const name = `${type}-${++part}.ndjson`;
@@ -139,17 +147,24 @@ export class ExportJobs {
         output.push({ type, url: `${base}/$export-file/${job.id}/${name}`, count: lines.length });
         lines = [];
       };
-      do {
-        if (this.stopping || !(await this.exists(job.id))) return undefined;
-        const query = { _count: String(PAGE), _total: 'none', _lastUpdated: lastUpdated, ...(cursor ? { _cursor: cursor } : {}) };
-        const page = await this.core.search(type, query, { compartment: job.compartment ?? undefined });
-        // Stored JSON is compact (no raw newline): one resource per line as NDJSON requires.
-        for (const m of page.matches) lines.push(this.core.present(type, m.json));
-        if (lines.length >= FILE_LINES) await flush();
-        cursor = page.next;
-        const done = output.filter((o) => o.type === type).reduce((n, o) => n + o.count, 0) + lines.length;
-        await this.core.db.query('UPDATE bulk_export_job SET progress = $2 WHERE id = $1', [job.id, `${type} (${t + 1}/${job.types.length}): ${done} resources`]);
-      } while (cursor);
+      for (const criteria of queries) {
+        let cursor: string | undefined;
+        do {
+          if (this.stopping || !(await this.exists(job.id))) return undefined;
+          const query = { ...criteria, _count: String(PAGE), _total: 'none', _lastUpdated: lastUpdated, ...(cursor ? { _cursor: cursor } : {}) };
+          const page = await this.core.search(type, query, { strict: true, compartment: job.compartment ?? undefined });
+          for (const m of page.matches) {
+            if (seen?.has(m.id)) continue;
+            seen?.add(m.id);
+            // Stored JSON is compact (no raw newline): one resource per line as NDJSON requires.
+            lines.push(this.core.present(type, m.json));
+          }
+          if (lines.length >= FILE_LINES) await flush();
+          cursor = page.next;
+          const done = output.filter((o) => o.type === type).reduce((n, o) => n + o.count, 0) + lines.length;
+          await this.core.db.query('UPDATE bulk_export_job SET progress = $2 WHERE id = $1', [job.id, `${type} (${t + 1}/${job.types.length}): ${done} resources`]);
+        } while (cursor);
+      }
       await flush();
     }
     if (!(await this.exists(job.id))) return undefined;

@@ -1,6 +1,8 @@
-// FHIR Bulk Data Access 2.0 ($export): kick-off at system level (GET /fhir/$export) and type level
-// (GET /fhir/{type}/$export; Patient/$export exports the patient compartment, as the IG defines),
-// with Prefer: respond-async; a status URL polled until the manifest; NDJSON files for the same caller.
+// FHIR Bulk Data Access 2.0 ($export): kick-off at system level (GET /fhir/$export), type level
+// (GET /fhir/{type}/$export; Patient/$export exports the patient compartment, as the IG defines) and
+// Group level (GET /fhir/Group/{id}/$export: its active members, see group.ts), with Prefer:
+// respond-async; a status URL polled until the manifest; NDJSON files for the same caller.
+import type { Group } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { currentContext, withContext } from '../../../access/context.ts';
 import type { Principal } from '../../../access/principal.ts';
@@ -12,6 +14,7 @@ import { badRequest, FhirError, notFound } from '../../../fhir/outcome.ts';
 import { dateRange } from '../../../fhir/search/normalize.ts';
 import { authorize } from '../../../fhir/rest/interceptors.ts';
 import { type Verifiers, callerContext, fhirScope, header } from '../../../fhir/rest/edge.ts';
+import { activeMembers, groupScope } from './group.ts';
 import type { ExportJobs } from './jobs.ts';
 
 const OUTPUT_FORMATS = ['application/fhir+ndjson', 'application/ndjson', 'ndjson'];
@@ -40,7 +43,15 @@ export function registerBulkExport(app: FastifyInstance, core: FhirCore, jobs: E
     });
   };
 
-  async function kickOff(req: FastifyRequest, level: string | undefined) {
+  /** The Group to export, if the caller may read it: 404 when unknown, 403 when not theirs to read. */
+  async function readGroup(id: string): Promise<Group> {
+    const { compartment } = authorize(core, { action: 'read', type: 'Group', id, subtype: 'operation', write: false });
+    const stored = await core.read('Group', id);
+    if (compartment !== undefined && stored.compartment !== compartment) throw new FhirError(403, `Group/${id} is not part of your record`, 'forbidden');
+    return JSON.parse(stored.json) as Group;
+  }
+
+  async function kickOff(req: FastifyRequest, level: string | undefined, groupId?: string) {
     if (level !== undefined && !isStoredResourceType(level)) throw notFound(`Unknown resource type ${level}`);
     const query = req.query as Record<string, string | string[]>;
     const one = (name: string) => {
@@ -57,7 +68,8 @@ export function registerBulkExport(app: FastifyInstance, core: FhirCore, jobs: E
     const since = sinceRaw === undefined ? undefined : dateRange(sinceRaw)?.low;
     if (sinceRaw !== undefined && !since) throw badRequest(`_since must be a FHIR instant, got "${sinceRaw}"`);
 
-    const scope = level === undefined ? [...storedResourceTypes()] : level === 'Patient' ? compartmentTypes() : [level];
+    const members = groupId === undefined ? undefined : activeMembers(await readGroup(groupId), base());
+    const scope = members ? groupScope(members) : level === undefined ? [...storedResourceTypes()] : level === 'Patient' ? compartmentTypes() : [level];
     const typeParam = one('_type');
     const asked = typeParam?.split(',').map((t) => t.trim()).filter(Boolean);
     for (const t of asked ?? []) {
@@ -76,22 +88,26 @@ export function registerBulkExport(app: FastifyInstance, core: FhirCore, jobs: E
         if (asked) throw err;
       }
     }
-    if (types.length === 0) throw new FhirError(403, 'You may export none of these resource types', 'forbidden');
+    // A Group with no active member exports nothing, which is no reason to refuse.
+    if (types.length === 0 && scope.length > 0) throw new FhirError(403, 'You may export none of these resource types', 'forbidden');
     const request = `${core.config.baseUrl}${req.url}`;
     const job = await jobs.create({ request, owner: ownerOf(currentContext()?.principal), types, since, compartment });
-    await audit({ subtype: 'operation', status: 202, query: req.url.split('?')[1], what: [`$export/${job.id}`], started: new Date() });
+    // A Group export names the Group, and its patients, whose access history then shows the export.
+    const what = [`$export/${job.id}`, ...(groupId ? [`Group/${groupId}`] : [])];
+    await audit({ subtype: 'operation', status: 202, query: req.url.split('?')[1], what, patients: members?.get('Patient'), started: new Date() });
     return job;
   }
 
   app.register(async (scope) => {
     fhirScope(scope);
-    const kickOffRoute = async (req: FastifyRequest, reply: import('fastify').FastifyReply, level?: string) =>
+    const kickOffRoute = async (req: FastifyRequest, reply: import('fastify').FastifyReply, level?: string, groupId?: string) =>
       asCaller(req, 'operation', async () => {
-        const job = await kickOff(req, level);
+        const job = await kickOff(req, level, groupId);
         return reply.code(202).header('Content-Location', `${base()}/$export-status/${job.id}`).send();
       });
     scope.get('/fhir/$export', (req, reply) => kickOffRoute(req, reply));
     scope.get('/fhir/:type/$export', (req, reply) => kickOffRoute(req, reply, (req.params as { type: string }).type));
+    scope.get('/fhir/Group/:id/$export', (req, reply) => kickOffRoute(req, reply, 'Group', (req.params as { id: string }).id));
 
     /** The job, if the caller is the one who started it. */
     const ownJob = async (id: string) => {
