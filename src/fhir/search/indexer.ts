@@ -6,6 +6,7 @@ import { searchParametersOf } from '../definitions.ts';
 import { compositeComponents, compositeRows, type CompositeRow } from './composite.ts';
 import { isPositionParameter, positionRow, type PositionRow } from './near.ts';
 import { dateRange, MAX_INDEXED_LENGTH, normalizeString } from './normalize.ts';
+import { plainPaths, walkPaths } from './paths.ts';
 import { canonicalQuantity, UCUM } from './ucum.ts';
 
 export interface IndexRows {
@@ -26,11 +27,36 @@ export type IndexKind = keyof IndexRows;
 /** Parameters answered from the resource table itself, or by other means than index rows. */
 const NATIVE = new Set(['_id', '_lastUpdated', '_compartment']);
 
-/** Search parameters of a type that have index rows, with the table that holds them. */
-export function indexedParameters(type: string): { code: string; kind: IndexKind; param: SearchParameter }[] {
-  return Object.entries(searchParametersOf(type))
+interface IndexedParameter {
+  code: string;
+  kind: IndexKind;
+  param: SearchParameter;
+  /** The values of the parameter in a resource (given also as a typed value). */
+  evaluate(resource: Resource, input: TypedValue[]): TypedValue[];
+}
+
+/** Per type: the definitions they were compiled from (searchable parameters can be added at any time) and the list. */
+const compiled = new Map<string, { definitions: Record<string, SearchParameter>; size: number; list: IndexedParameter[] }>();
+
+/** Search parameters of a type that have index rows, with the table that holds them and their evaluator. */
+function indexedParameters(type: string): IndexedParameter[] {
+  const definitions = searchParametersOf(type);
+  const cached = compiled.get(type);
+  const fresh = cached && cached.definitions === definitions && cached.size === Object.keys(definitions).length && cached.list.every((p) => definitions[p.code] === p.param);
+  if (fresh) return cached.list;
+  const list = Object.entries(definitions)
     .filter(([code, sp]) => !NATIVE.has(code) && sp.expression && kindOf(sp) !== undefined)
-    .map(([code, sp]) => ({ code, kind: kindOf(sp) as IndexKind, param: sp }));
+    .map(([code, sp]) => ({ code, kind: kindOf(sp) as IndexKind, param: sp, evaluate: evaluator(type, sp) }));
+  compiled.set(type, { definitions, size: Object.keys(definitions).length, list });
+  return list;
+}
+
+/** Plain paths walk the JSON; other expressions go through the FHIRPath engine. */
+function evaluator(type: string, sp: SearchParameter): IndexedParameter['evaluate'] {
+  const paths = plainPaths(type, sp.expression as string);
+  if (paths) return (resource) => walkPaths(resource, paths);
+  const atom = expressionOf(type, sp);
+  return (_resource, input) => evalFhirPathTyped(atom, input);
 }
 
 export function kindOf(sp: SearchParameter): IndexKind | undefined {
@@ -58,37 +84,29 @@ export function kindOf(sp: SearchParameter): IndexKind | undefined {
   }
 }
 
-const parsed = new Map<string, FhirPathAtom>();
-
 /**
  * The parsed expression of a parameter for a type. Medplum's search details are used when it can
  * compute them; some valid FHIRPath (e.g. extension('url')) defeats that analysis and is parsed as is.
  */
-function expressionOf(type: string, code: string, sp: SearchParameter): FhirPathAtom {
-  const key = `${type}.${code}.${sp.expression}`;
-  let atom = parsed.get(key);
-  if (!atom) {
-    try {
-      atom = getSearchParameterDetails(type, sp).parsedExpression;
-    } catch {
-      atom = parseFhirPath(sp.expression as string);
-    }
-    parsed.set(key, atom);
+function expressionOf(type: string, sp: SearchParameter): FhirPathAtom {
+  try {
+    return getSearchParameterDetails(type, sp).parsedExpression;
+  } catch {
+    return parseFhirPath(sp.expression as string);
   }
-  return atom;
 }
 
 export function extractIndexRows(resource: Resource): IndexRows {
   const rows: IndexRows = { string: [], token: [], date: [], number: [], quantity: [], uri: [], reference: [], composite: [], position: [] };
   const input = [toTypedValue(resource)];
-  for (const { code, kind, param } of indexedParameters(resource.resourceType)) {
+  for (const { code, kind, param, evaluate } of indexedParameters(resource.resourceType)) {
     if (kind === 'composite') {
       rows.composite.push(...compositeRows(resource, code, param));
       continue;
     }
     let values: TypedValue[];
     try {
-      values = evalFhirPathTyped(expressionOf(resource.resourceType, code, param), input);
+      values = evaluate(resource, input);
     } catch {
       continue; // an expression that does not apply to this resource's shape indexes nothing
     }
@@ -213,11 +231,21 @@ function addReference(rows: IndexRows, param: string, tv: TypedValue): void {
 
 const isString = (s: unknown): s is string => typeof s === 'string' && s.length > 0;
 
+/** A row's identity; cheaper than JSON.stringify, which dominated the extraction of bulk loads. */
+function rowKey(row: object): string {
+  let key = '';
+  for (const v of Object.values(row)) {
+    key += v === null || v === undefined ? '\u0002' : v instanceof Date ? v.getTime() : typeof v === 'object' ? JSON.stringify(v) : v;
+    key += '\u0001';
+  }
+  return key;
+}
+
 function dedupe(rows: IndexRows): IndexRows {
   for (const kind of Object.keys(rows) as IndexKind[]) {
     const seen = new Set<string>();
     (rows[kind] as object[]) = (rows[kind] as object[]).filter((r) => {
-      const key = JSON.stringify(r);
+      const key = rowKey(r);
       if (seen.has(key)) return false;
       seen.add(key);
       return true;
