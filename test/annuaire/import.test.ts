@@ -86,7 +86,7 @@ describe('FINESS import (etalab cs1100507, Latin-1)', () => {
     const bilan = await importerFiness(server.platform.fhir, join(fixtures, 'etalab-cs1100507-stock-20260115-0400.csv'));
     assert.equal(bilan.rejetes, 3);
     assert.match(bilan.premiersRejets.map((r) => `${r.ligne} ${r.motif}`).join('\n'), /^6 numéro FINESS d'établissement invalide.*\n7 date invalide.*\n8 structureet : 4 champs au lieu de 32$/u);
-    // The RPPS describes the same site as a structure of its own (Organization st-F690781810).
+    // The RPPS imported before describes the same site: one Organization, completed by the FINESS.
     const herriot = ressources<Organization>(await get('Organization?_id=eg-690781810&_include=Organization:partof'));
     assert.equal(herriot.length, 2, 'the EG and its EJ');
     const eg = herriot.find((o) => o.id === 'eg-690781810')!;

@@ -10,6 +10,7 @@ import { ror } from './008-ror.ts';
 import { sasAgregateur } from './009-sas-agregateur.ts';
 import { sasPortail } from './010-sas-portail.ts';
 import { searchCovering } from './011-search-covering.ts';
+import { annuaireStructurePartagee } from './012-annuaire-structure-partagee.ts';
 
 export interface Migration {
   version: number;
@@ -17,4 +18,4 @@ export interface Migration {
   up(tx: Queryable): Promise<void>;
 }
 
-export const migrations: Migration[] = [core, composite, terminology, ins, quantityCanonical, auth, annuaireImport, ror, sasAgregateur, sasPortail, searchCovering];
+export const migrations: Migration[] = [core, composite, terminology, ins, quantityCanonical, auth, annuaireImport, ror, sasAgregateur, sasPortail, searchCovering, annuaireStructurePartagee];

@@ -11,6 +11,9 @@ const USAGE_IMPORT = `Usage:
   socle import finess <fichier> [--batch N]
       Importe l'extraction FINESS etalab-cs1100507-stock-*.csv en Organization (EG rattachées à leur EJ).
 
+  Une structure à numéro FINESS est une seule Organization pour les deux imports, quel que soit l'ordre :
+  les données FINESS priment, le RPPS y ajoute ses identifiants et son secteur d'activité.
+
   Idempotent (un fichier réimporté ne crée aucune version), delta (les lignes modifiées mettent à jour,
   ce qui a disparu devient active=false), reprenable (relancer la même commande après une interruption
   reprend après le dernier lot validé). Base : DATABASE_URL, ou la base embarquée (SOCLE_DATA_DIR) —

@@ -10,6 +10,8 @@ import { withContext } from '../../access/context.ts';
 import { PLATFORM } from '../../access/principal.ts';
 import type { Queryable } from '../../db/index.ts';
 import type { FhirCore } from '../../fhir/core.ts';
+import { currentTable } from '../../fhir/schema.ts';
+import { clePart, ecrireFusions, partsStockees, sansSuivi, type Part } from './fusion.ts';
 
 export interface Rejet {
   fichier: string;
@@ -41,6 +43,8 @@ export interface AEcrire {
   source: string;
   cle: string;
   resource: Resource & { id: string };
+  /** A structure another source describes too: written as the merge of the sources' parts (fusion.ts). */
+  partagee?: boolean;
 }
 
 const PREMIERS_REJETS = 20;
@@ -95,30 +99,34 @@ const enPlateforme = <T>(fn: () => Promise<T>): Promise<T> => withContext({ prin
 export async function ecrireLot(core: FhirCore, run: Run, lot: AEcrire[], derniereLigne: number): Promise<void> {
   // One write per business key and batch (an RPPS structure repeats on many lines).
   const uniques = new Map<string, AEcrire>();
-  for (const a of lot) uniques.set(`${a.source}\u0001${a.cle}`, a);
+  for (const a of lot) uniques.set(clePart(a.source, a.cle), a);
   const c = run.compteurs;
   const avant = { ...c };
   try {
     await enPlateforme(() =>
       core.db.transaction(async (tx) => {
         const connus = await clesConnues(tx, [...uniques.values()]);
-        const touches: { a: AEcrire; hash: string }[] = [];
+        const touches: Touche[] = [];
+        const partagees: { a: AEcrire; connu?: Connu }[] = [];
         // New resources go in bulk, one statement and one AuditEvent per type and batch.
         const nouveaux = new Map<string, Resource[]>();
+        const nouveau = (r: Resource) => nouveaux.set(r.resourceType, [...(nouveaux.get(r.resourceType) ?? []), r]);
         for (const [k, a] of uniques) {
           const hash = empreinte(a.resource);
           const connu = connus.get(k);
+          touches.push({ a, hash });
           // A structure repeats on many lines: counted once per run.
           if (connu && connu.hash === hash && connu.active) c.inchanges += connu.run === run.id ? 0 : 1;
+          else if (a.partagee) partagees.push({ a, connu });
           else if (connu) {
             await core.update(a.resource.resourceType, a.resource.id, a.resource, {}, tx);
             c.modifies++;
           } else {
-            nouveaux.set(a.resource.resourceType, [...(nouveaux.get(a.resource.resourceType) ?? []), a.resource]);
+            nouveau(a.resource);
             c.crees++;
           }
-          touches.push({ a, hash });
         }
+        if (partagees.length > 0) await ecrirePartagees(core, tx, run, partagees, nouveau);
         for (const lot of nouveaux.values()) await core.createMany(lot, tx);
         await enregistrerCles(tx, run.id, touches);
         await avancer(tx, run, derniereLigne);
@@ -131,28 +139,104 @@ export async function ecrireLot(core: FhirCore, run: Run, lot: AEcrire[], dernie
   run.reprisApres = derniereLigne;
 }
 
-async function clesConnues(tx: Queryable, lot: AEcrire[]): Promise<Map<string, { hash: string; active: boolean; run: number }>> {
+/** The changed parts of shared structures (fusion.ts): each resource is merged again from all its parts. */
+async function ecrirePartagees(core: FhirCore, tx: Queryable, run: Run, partagees: { a: AEcrire; connu?: Connu }[], nouveau: (r: Resource) => void): Promise<void> {
+  // A key that pointed to another resource before (the site's FINESS number changed, or an RPPS structure
+  // of a FINESS site had its own resource before the two were merged) leaves that one.
+  const quittees = partagees.filter(({ a, connu }) => connu?.active && connu.resourceId !== a.resource.id);
+  const ids = [...new Set([...partagees.map((p) => p.a.resource.id), ...quittees.map((q) => q.connu!.resourceId)])];
+  const { parts, existants } = await partsStockees(tx, ids);
+  // Written before parts were kept (an établissement of an older FINESS import): known by the store only.
+  const { rows: stockees } = await tx.query<{ id: string }>(`SELECT id FROM ${currentTable('Organization')} WHERE id = ANY($1::text[])`, [ids]);
+  for (const r of stockees) existants.add(r.id);
+  const fusions = new Map<string, { parts: Part[]; existe: boolean }>();
+  for (const { a, connu } of quittees) {
+    if (!connu!.partagee) {
+      await desactiverRessource(core, tx, connu!.resourceType, connu!.resourceId);
+      run.compteurs.desactives++;
+      continue;
+    }
+    parts.get(connu!.resourceId)?.delete(clePart(a.source, a.cle));
+    fusions.set(connu!.resourceId, { parts: [...(parts.get(connu!.resourceId)?.values() ?? [])], existe: true });
+  }
+  for (const { a, connu } of partagees) {
+    const id = a.resource.id;
+    const deLaRessource = parts.get(id) ?? new Map<string, Part>();
+    deLaRessource.set(clePart(a.source, a.cle), { source: a.source, cle: a.cle, resource: a.resource as Part['resource'] });
+    parts.set(id, deLaRessource);
+    fusions.set(id, { parts: [...deLaRessource.values()], existe: existants.has(id) || connu?.resourceId === id || !!fusions.get(id)?.existe });
+  }
+  const nouvelles: Resource[] = [];
+  const issues = await ecrireFusions(core, tx, fusions, nouvelles);
+  nouvelles.forEach(nouveau);
+  for (const { connu } of quittees) if (issues.get(connu!.resourceId) === 'desactive') run.compteurs.desactives++;
+  for (const { a } of partagees) {
+    const issue = issues.get(a.resource.id);
+    if (issue === 'cree') run.compteurs.crees++;
+    else if (issue === 'modifie') run.compteurs.modifies++;
+    else run.compteurs.inchanges++;
+    // Counted once per resource, not once per part.
+    issues.set(a.resource.id, 'inchange');
+  }
+}
+
+interface Connu {
+  hash: string;
+  active: boolean;
+  run: number;
+  resourceType: string;
+  resourceId: string;
+  /** Its part is kept (a shared structure). */
+  partagee: boolean;
+}
+
+async function clesConnues(tx: Queryable, lot: AEcrire[]): Promise<Map<string, Connu>> {
   const parSource = new Map<string, string[]>();
   for (const a of lot) parSource.set(a.source, [...(parSource.get(a.source) ?? []), a.cle]);
-  const connus = new Map<string, { hash: string; active: boolean; run: number }>();
+  const connus = new Map<string, Connu>();
   for (const [source, cles] of parSource) {
-    const { rows } = await tx.query<{ business_key: string; content_hash: string; active: boolean; last_run: string }>(
-      'SELECT business_key, content_hash, active, last_run FROM annuaire_source_key WHERE source = $1 AND business_key = ANY($2::text[])',
+    const { rows } = await tx.query<{ business_key: string; content_hash: string; active: boolean; last_run: string; resource_type: string; resource_id: string; partagee: boolean }>(
+      `SELECT business_key, content_hash, active, last_run, resource_type, resource_id, content IS NOT NULL AS partagee
+         FROM annuaire_source_key WHERE source = $1 AND business_key = ANY($2::text[])`,
       [source, cles],
     );
-    for (const r of rows) connus.set(`${source}\u0001${r.business_key}`, { hash: r.content_hash, active: r.active, run: Number(r.last_run) });
+    for (const r of rows) {
+      connus.set(clePart(source, r.business_key), {
+        hash: r.content_hash,
+        active: r.active,
+        run: Number(r.last_run),
+        resourceType: r.resource_type,
+        resourceId: r.resource_id,
+        partagee: r.partagee,
+      });
+    }
   }
   return connus;
 }
 
-async function enregistrerCles(tx: Queryable, run: number, touches: { a: AEcrire; hash: string }[], active = true): Promise<void> {
+interface Touche {
+  a: AEcrire;
+  hash: string;
+}
+
+/** Records the keys written; a shared structure's part is kept with its key. */
+async function enregistrerCles(tx: Queryable, run: number, touches: Touche[], active = true): Promise<void> {
   if (touches.length === 0) return;
   await tx.query(
-    `INSERT INTO annuaire_source_key (source, business_key, resource_type, resource_id, content_hash, active, last_run)
-     SELECT s, k, t, i, h, $6, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(s, k, t, i, h)
+    `INSERT INTO annuaire_source_key (source, business_key, resource_type, resource_id, content_hash, active, last_run, content)
+     SELECT s, k, t, i, h, $6, $7, c FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $8::text[]) AS u(s, k, t, i, h, c)
      ON CONFLICT (source, business_key) DO UPDATE SET resource_type = excluded.resource_type, resource_id = excluded.resource_id,
-       content_hash = excluded.content_hash, active = excluded.active, last_run = excluded.last_run`,
-    [touches.map((t) => t.a.source), touches.map((t) => t.a.cle), touches.map((t) => t.a.resource.resourceType), touches.map((t) => t.a.resource.id), touches.map((t) => t.hash), active, run],
+       content_hash = excluded.content_hash, active = excluded.active, last_run = excluded.last_run, content = excluded.content`,
+    [
+      touches.map((t) => t.a.source),
+      touches.map((t) => t.a.cle),
+      touches.map((t) => t.a.resource.resourceType),
+      touches.map((t) => t.a.resource.id),
+      touches.map((t) => t.hash),
+      active,
+      run,
+      touches.map((t) => (t.a.partagee ? JSON.stringify(t.a.resource) : null)),
+    ],
   );
 }
 
@@ -165,25 +249,52 @@ export async function sauverCompteurs(core: FhirCore, run: Run): Promise<void> {
   await core.db.query('UPDATE annuaire_import_run SET counts = $2 WHERE id = $1', [run.id, JSON.stringify(run.compteurs)]);
 }
 
-/** After a complete read: what these sources held and this run did not see becomes active=false. */
+/** The resource as it stands, made active=false (a new version, history kept). */
+async function desactiverRessource(core: FhirCore, tx: Queryable, type: string, id: string): Promise<Resource & { id: string }> {
+  const courant = JSON.parse((await core.read(type, id, tx)).json) as Resource & { id: string };
+  const inactif = { ...courant, meta: sansSuivi(courant.meta), active: false } as Resource & { id: string };
+  await core.update(type, id, inactif, {}, tx);
+  return inactif;
+}
+
+/**
+ * After a complete read: what these sources held and this run did not see becomes active=false. A shared
+ * structure only loses this source's part, and stays active while another source lists it.
+ */
 export async function desactiverDisparus(core: FhirCore, run: Run, sources: string[], taille = 200): Promise<void> {
   for (;;) {
-    const { rows } = await core.db.query<{ source: string; business_key: string; resource_type: string; resource_id: string }>(
-      'SELECT source, business_key, resource_type, resource_id FROM annuaire_source_key WHERE source = ANY($1::text[]) AND active AND last_run < $2 LIMIT $3',
+    const { rows } = await core.db.query<{ source: string; business_key: string; resource_type: string; resource_id: string; content_hash: string; content: string | null }>(
+      `SELECT source, business_key, resource_type, resource_id, content_hash, content FROM annuaire_source_key
+        WHERE source = ANY($1::text[]) AND active AND last_run < $2 LIMIT $3`,
       [sources, run.id, taille],
     );
     if (rows.length === 0) return;
     await enPlateforme(() =>
       core.db.transaction(async (tx) => {
-        const touches: { a: AEcrire; hash: string }[] = [];
+        const touches: Touche[] = [];
+        const partagees = rows.filter((r) => r.content !== null);
         for (const r of rows) {
-          const courant = JSON.parse((await core.read(r.resource_type, r.resource_id, tx)).json) as Resource & { id: string; active?: boolean };
-          const { meta, ...reste } = courant;
-          const inactif = { ...reste, meta: { profile: meta?.profile, source: meta?.source, extension: meta?.extension }, active: false } as Resource & { id: string };
-          await core.update(r.resource_type, r.resource_id, inactif, {}, tx);
+          if (r.content !== null) {
+            touches.push({ a: { source: r.source, cle: r.business_key, resource: JSON.parse(r.content), partagee: true }, hash: r.content_hash });
+            continue;
+          }
+          const inactif = await desactiverRessource(core, tx, r.resource_type, r.resource_id);
+          run.compteurs.desactives++;
           touches.push({ a: { source: r.source, cle: r.business_key, resource: inactif }, hash: empreinte(inactif) });
         }
-        run.compteurs.desactives += rows.length;
+        if (partagees.length > 0) {
+          const { parts } = await partsStockees(tx, [...new Set(partagees.map((r) => r.resource_id))]);
+          const fusions = new Map<string, { parts: Part[]; existe: boolean }>();
+          for (const r of partagees) {
+            const restantes = parts.get(r.resource_id) ?? new Map<string, Part>();
+            for (const p of partagees) if (p.resource_id === r.resource_id) restantes.delete(clePart(p.source, p.business_key));
+            fusions.set(r.resource_id, { parts: [...restantes.values()], existe: true });
+          }
+          for (const issue of (await ecrireFusions(core, tx, fusions, [])).values()) {
+            if (issue === 'desactive') run.compteurs.desactives++;
+            else if (issue === 'modifie') run.compteurs.modifies++;
+          }
+        }
         await enregistrerCles(tx, run.id, touches, false);
         await tx.query('UPDATE annuaire_import_run SET counts = $2 WHERE id = $1', [run.id, JSON.stringify(run.compteurs)]);
       }),

@@ -61,7 +61,8 @@ export async function importerFiness(core: FhirCore, chemin: string, options: Op
       if (r?.type === 'structureet') {
         const e = r.etablissement;
         if (e.nofinessej) lot.push({ source: 'finess-ej', cle: e.nofinessej, resource: entiteJuridique(e.nofinessej) as AEcrire['resource'] });
-        lot.push({ source: 'finess-eg', cle: e.nofinesset, resource: organisationFiness(e, positions.get(e.nofinesset)) as AEcrire['resource'] });
+        // The RPPS may describe the same site: one Organization for both (fusion.ts).
+        lot.push({ source: 'finess-eg', cle: e.nofinesset, resource: organisationFiness(e, positions.get(e.nofinesset)) as AEcrire['resource'], partagee: true });
       }
     } catch (err) {
       if (!(err instanceof LigneRejetee)) throw err;

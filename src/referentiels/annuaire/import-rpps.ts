@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { FhirCore } from '../../fhir/core.ts';
 import { desactiverDisparus, ecrireLot, ouvrirRun, rejeter, sauverCompteurs, terminerRun, type AEcrire, type Bilan, type Rejet, type Run } from './ecriture.ts';
 import { detecterEncodage, lireLignes } from './lignes.ts';
-import { cleStructureRpps, idSituation, organisationRpps, practitioner, practitionerRole } from './mapping.ts';
+import { cleStructureRpps, finessSite, idSituation, organisationRpps, practitioner, practitionerRole } from './mapping.ts';
 import { LigneRejetee, lecteurActivite, lecteurDiplome, lecteurSavoirFaire, NOMS_FICHIERS, type LigneActivite, type LigneDiplome, type LigneSavoirFaire } from './rpps.ts';
 
 export interface FichiersRpps {
@@ -150,7 +150,7 @@ async function aEcrire(core: FhirCore, run: Run, lot: LigneActivite[][]): Promis
     const idNat = groupe[0]!.idNat;
     for (const l of groupe) {
       const structure = cleStructureRpps(l);
-      if (structure) sortie.push({ source: 'rpps-st', cle: structure, resource: organisationRpps(l) as AEcrire['resource'] });
+      if (structure) sortie.push({ source: 'rpps-st', cle: structure, resource: organisationRpps(l) as AEcrire['resource'], partagee: !!finessSite(l) });
     }
     sortie.push({ source: 'rpps-ps', cle: idNat, resource: practitioner(groupe, savoirs.get(idNat) ?? [], diplomes.get(idNat) ?? []) as AEcrire['resource'] });
     for (const l of groupe) sortie.push({ source: 'rpps-se', cle: idSituation(l), resource: practitionerRole(l) as AEcrire['resource'] });

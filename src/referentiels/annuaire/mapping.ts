@@ -7,6 +7,8 @@ import type { Etablissement, Geolocalisation } from './finess.ts';
 import { EXT, meta, nos, PROFILS, SYSTEMES } from './profils.ts';
 import type { LigneActivite, LigneDiplome, LigneSavoirFaire } from './rpps.ts';
 import { systemeSavoirFaire } from './nomenclatures.ts';
+import { agenceRegionale, autoriteRpps, departementFiness } from './autorites.ts';
+import { finessValide } from './identifiants.ts';
 
 const coding = (table: string, code: string, display?: string) => ({ system: nos(table), code, ...(display ? { display } : {}) });
 const typeIdentifiant = (code: string): CodeableConcept => ({ coding: [{ system: SYSTEMES.typeIdentifiant, code }] });
@@ -69,7 +71,7 @@ export function practitioner(lignes: LigneActivite[], savoirFaire: LigneSavoirFa
     resourceType: 'Practitioner',
     id: idDepuisCle('ps', p.idNat),
     // ADELI-only professionals cannot meet as-dp-practitioner (an RPPS identifier 1..1): FR Core only.
-    meta: meta('Practitioner', 'RPPS', undefined, rpps ? PROFILS.Practitioner : [PROFILS.Practitioner[0]]),
+    meta: meta('Practitioner', 'RPPS', { autorite: autoriteRpps(p.autorite, 'professionnel', departement(p)), profils: rpps ? PROFILS.Practitioner : [PROFILS.Practitioner[0]] }),
     identifier: [
       { use: 'official', type: typeIdentifiant('IDNPS'), system: SYSTEMES.idNatPs, value: p.idNat },
       ...(rpps ? [{ use: 'official' as const, type: typeIdentifiant('RPPS'), system: SYSTEMES.rpps, value: p.id }] : []),
@@ -94,6 +96,27 @@ export function cleStructureRpps(l: LigneActivite): string | undefined {
   return l.idStructure || (l.siret ? `C${l.siret}` : l.finessSite ? `F${l.finessSite}` : undefined);
 }
 
+/** The FINESS établissement number of an activity's site, when it has a valid one. */
+export const finessSite = (l: LigneActivite): string | undefined => (l.finessSite && finessValide(l.finessSite) ? l.finessSite : undefined);
+
+/**
+ * The Organization of an activity line. One resource per structure, whichever file comes first: a site
+ * with a FINESS établissement number is the FINESS-keyed Organization (eg-<FINESS>) that the FINESS import
+ * writes too; the other structures are keyed by the RPPS technical id (st-<id>).
+ */
+export function idOrganisationRpps(l: LigneActivite): string | undefined {
+  const finess = finessSite(l);
+  if (finess) return idDepuisCle('eg', finess);
+  const cle = cleStructureRpps(l);
+  return cle ? idDepuisCle('st', cle) : undefined;
+}
+
+/** The department of an activity's structure: its column, else from the commune or postal code. */
+function departement(l: LigneActivite): string {
+  const code = l.codeCommune || l.codePostal;
+  return l.departement || (code.startsWith('97') ? code.slice(0, 3) : code.slice(0, 2));
+}
+
 /** idSituationExercice: the practitioner plus what makes the situation (structure, profession, mode, role, activity). */
 export function idSituation(l: LigneActivite): string {
   const empreinte = [l.profession, cleStructureRpps(l) ?? '', l.modeExercice, l.role, l.genreActivite, l.secteur, l.sectionPharmacien].join('|');
@@ -101,7 +124,7 @@ export function idSituation(l: LigneActivite): string {
 }
 
 export function practitionerRole(l: LigneActivite): PractitionerRole {
-  const structure = cleStructureRpps(l);
+  const structure = idOrganisationRpps(l);
   const codes: CodeableConcept[] = [
     ...(l.genreActivite ? [{ coding: [coding('TRE_R22-GenreActivite', l.genreActivite)] }] : []),
     ...(l.modeExercice ? [{ coding: [coding('TRE_R23-ModeExercice', l.modeExercice)] }] : []),
@@ -112,11 +135,11 @@ export function practitionerRole(l: LigneActivite): PractitionerRole {
   return {
     resourceType: 'PractitionerRole',
     id: idDepuisCle('se', situation),
-    meta: meta('PractitionerRole', 'RPPS'),
+    meta: meta('PractitionerRole', 'RPPS', { autorite: autoriteRpps(l.autorite, 'activite', departement(l)) }),
     identifier: [{ system: SYSTEMES.rpps, value: situation }],
     active: true,
     practitioner: { reference: `Practitioner/${idDepuisCle('ps', l.idNat)}` },
-    ...(structure ? { organization: { reference: `Organization/${idDepuisCle('st', structure)}` } } : {}),
+    ...(structure ? { organization: { reference: `Organization/${structure}` } } : {}),
     ...(codes.length > 0 ? { code: codes } : {}),
     ...(estMssante(l.email) ? { telecom: [boiteMssante(l.email, 'PER')] } : {}),
   };
@@ -153,15 +176,18 @@ function idNatStructure(cle: string): string {
 /** An RPPS structure (cabinet, officine, site of an establishment) from the structure columns. */
 export function organisationRpps(l: LigneActivite): Organization {
   const cle = cleStructureRpps(l)!;
+  const finess = finessSite(l);
   const ville = l.libelleCommune || l.bureauCedex.replace(/^\d{5}\s*/, '');
   const a = adresse({ numero: l.numeroVoie, indice: l.indiceRepetition, typeVoie: l.typeVoie, voie: l.voie, complement: l.complementPoint, codePostal: l.codePostal, ville, insee: l.codeCommune || undefined });
   return {
     resourceType: 'Organization',
-    id: idDepuisCle('st', cle),
-    meta: meta('Organization', 'RPPS'),
+    id: idOrganisationRpps(l)!,
+    meta: meta('Organization', 'RPPS', { autorite: autoriteRpps(l.autorite, 'activite', departement(l)) }),
     identifier: [
-      { use: 'official', type: typeIdentifiant('IDNST'), system: SYSTEMES.idNatSt, value: l.ancienId || idNatStructure(cle) },
-      ...(l.finessSite ? [{ use: 'official' as const, type: typeIdentifiant('FINEG'), system: SYSTEMES.finess, value: l.finessSite }] : []),
+      // A FINESS site is identified nationally by its FINESS number ("1" + FINESS), whichever file says so.
+      { use: 'official', type: typeIdentifiant('IDNST'), system: SYSTEMES.idNatSt, value: finess ? `1${finess}` : l.ancienId || idNatStructure(cle) },
+      ...(l.idStructure ? [{ use: 'official' as const, type: typeIdentifiant('RPPSRG'), system: SYSTEMES.rppsRang, value: l.idStructure }] : []),
+      ...(finess ? [{ use: 'official' as const, type: typeIdentifiant('FINEG'), system: SYSTEMES.finess, value: finess }] : []),
       ...(l.siret ? [{ use: 'official' as const, type: typeIdentifiant('SIRET'), system: SYSTEMES.sirene, value: l.siret }] : []),
       ...(l.siren ? [{ use: 'official' as const, type: typeIdentifiant('SIREN'), system: SYSTEMES.sirene, value: l.siren }] : []),
     ],
@@ -182,7 +208,10 @@ function telecoms(telephone: string, telecopie: string): Pick<Organization, 'tel
   return t.length > 0 ? { telecom: t } : {};
 }
 
-/** A FINESS établissement (EG), part of its entité juridique. */
+/**
+ * A FINESS établissement (EG), part of its entité juridique. Its registration authority is the ARS of its
+ * region (FINESS also has social establishments registered by the DREETS, a code JDV_J83 does not list).
+ */
 export function organisationFiness(e: Etablissement, geo: Geolocalisation | undefined): Organization {
   const [codePostal = '', ...villeMots] = e.ligneacheminement.split(' ');
   const insee = /^\d{3}$/.test(e.commune) ? codeInsee(e.departement, e.commune) : undefined;
@@ -190,7 +219,7 @@ export function organisationFiness(e: Etablissement, geo: Geolocalisation | unde
   return {
     resourceType: 'Organization',
     id: idDepuisCle('eg', e.nofinesset),
-    meta: meta('Organization', 'FINESS', e.datemaj || undefined),
+    meta: meta('Organization', 'FINESS', { dateMaj: e.datemaj || undefined, autorite: agenceRegionale(e.departement) }),
     ...(e.dateouv ? { extension: [{ url: EXT.organizationPeriod, valuePeriod: { start: e.dateouv } }] } : {}),
     identifier: [
       { use: 'official', type: typeIdentifiant('IDNST'), system: SYSTEMES.idNatSt, value: `1${e.nofinesset}` },
@@ -223,7 +252,7 @@ export function entiteJuridique(nofinessej: string): Organization {
   return {
     resourceType: 'Organization',
     id: idDepuisCle('ej', nofinessej),
-    meta: meta('Organization', 'FINESS'),
+    meta: meta('Organization', 'FINESS', { autorite: agenceRegionale(departementFiness(nofinessej)) }),
     identifier: [
       { use: 'official', type: typeIdentifiant('IDNST'), system: SYSTEMES.idNatSt, value: `1${nofinessej}` },
       { use: 'official', type: typeIdentifiant('FINEJ'), system: SYSTEMES.finess, value: nofinessej },

@@ -1,6 +1,6 @@
 // Canonicals, identifier systems and code systems of the Annuaire Santé implementation guide
 // (ans.fhir.fr.annuaire 1.2.0-snapshot-2, FR Core) used by the mapping.
-import type { Extension, Meta } from '@medplum/fhirtypes';
+import type { CodeableConcept, Extension, Meta } from '@medplum/fhirtypes';
 
 const AS = 'https://interop.esante.gouv.fr/ig/fhir/annuaire/StructureDefinition';
 const FR = 'https://hl7.fr/ig/fhir/core/StructureDefinition';
@@ -39,10 +39,18 @@ export const EXT = {
 };
 
 /** meta of every imported resource: both profiles, the Annuaire's source, the data-trace extension. */
-export function meta(type: keyof typeof PROFILS, systeme: 'RPPS' | 'FINESS', dateMaj?: string, profils: readonly string[] = PROFILS[type]): Meta {
+export function meta(
+  type: keyof typeof PROFILS,
+  systeme: 'RPPS' | 'FINESS',
+  options: { dateMaj?: string; autorite?: CodeableConcept; profils?: readonly string[] } = {},
+): Meta {
   const trace: Extension = {
     url: EXT.dataTrace,
-    extension: [{ url: 'systeme-information', valueCode: systeme }, ...(dateMaj ? [{ url: 'date-maj-ae', valueDate: dateMaj }] : [])],
+    extension: [
+      ...(options.autorite ? [{ url: 'autorite-enregistrement', valueCodeableConcept: options.autorite }] : []),
+      { url: 'systeme-information', valueCode: systeme },
+      ...(options.dateMaj ? [{ url: 'date-maj-ae', valueDate: options.dateMaj }] : []),
+    ],
   };
-  return { profile: [...profils], source: 'https://annuaire.esante.gouv.fr', extension: [trace] };
+  return { profile: [...(options.profils ?? PROFILS[type])], source: 'https://annuaire.esante.gouv.fr', extension: [trace] };
 }
