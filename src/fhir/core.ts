@@ -79,6 +79,7 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
     defaultCount: config.searchDefaultCount,
     maxCount: config.searchMaxCount,
     strict,
+    valueSet: (url: string) => validator.terminology.expand(url),
   });
 
   function validate(resource: Resource): void {

@@ -11,6 +11,7 @@ import { sasAgregateur } from './009-sas-agregateur.ts';
 import { sasPortail } from './010-sas-portail.ts';
 import { searchCovering } from './011-search-covering.ts';
 import { annuaireStructurePartagee } from './012-annuaire-structure-partagee.ts';
+import { searchText } from './013-search-text.ts';
 
 export interface Migration {
   version: number;
@@ -18,4 +19,4 @@ export interface Migration {
   up(tx: Queryable): Promise<void>;
 }
 
-export const migrations: Migration[] = [core, composite, terminology, ins, quantityCanonical, auth, annuaireImport, ror, sasAgregateur, sasPortail, searchCovering, annuaireStructurePartagee];
+export const migrations: Migration[] = [core, composite, terminology, ins, quantityCanonical, auth, annuaireImport, ror, sasAgregateur, sasPortail, searchCovering, annuaireStructurePartagee, searchText];

@@ -4,6 +4,7 @@ import type { CapabilityStatement, CapabilityStatementRestResource } from '@medp
 import type { FhirCore } from '../core.ts';
 import { searchParametersOf, storedResourceTypes } from '../definitions.ts';
 import { kindOf } from '../search/indexer.ts';
+import { isTextIndexed } from '../search/text.ts';
 
 const cache = new WeakMap<FhirCore, string>();
 
@@ -36,6 +37,13 @@ function build(core: FhirCore): CapabilityStatement {
     searchParam: [
       { name: '_id', type: 'token' },
       { name: '_lastUpdated', type: 'date' },
+      ...(isTextIndexed(type)
+        ? [
+            { name: '_content', definition: 'http://hl7.org/fhir/SearchParameter/Resource-content', type: 'string' },
+            { name: '_text', definition: 'http://hl7.org/fhir/SearchParameter/DomainResource-text', type: 'string' },
+          ]
+        : []),
+      { name: '_filter', type: 'special' },
       ...Object.entries(searchParametersOf(type))
         .filter(([code, sp]) => code !== '_id' && code !== '_lastUpdated' && code !== '_compartment' && kindOf(sp))
         .map(([code, sp]) => ({ name: code, definition: sp.url, type: sp.type })),

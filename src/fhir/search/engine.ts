@@ -18,6 +18,8 @@ export interface SearchOptions {
   strict?: boolean;
   /** Only resources of this patient's compartment (a security filter, applied in SQL so paging stays exact). */
   compartment?: string;
+  /** The codes of a ValueSet, for _filter's in and ni. */
+  valueSet?: PredicateContext['valueSet'];
 }
 
 export interface SearchResult {
@@ -66,7 +68,7 @@ export async function search(db: Queryable, typeOrTypes: string | string[], quer
   types.forEach(assertType);
   const warnings = new Set<string>();
   const sql = new Sql();
-  const ctx: PredicateContext = { sql, baseUrl: options.baseUrl, warn: (m) => warnings.add(m), indexed: new Map() };
+  const ctx: PredicateContext = { sql, baseUrl: options.baseUrl, warn: (m) => warnings.add(m), indexed: new Map(), valueSet: options.valueSet };
   const filters = types.map((type) => {
     const where = filterOf(ctx, type, query, options.strict ?? false, warnings);
     if (options.compartment !== undefined) where.push(`${type === 'Patient' ? 'r.id' : 'r.compartment'} = ${sql.p(options.compartment)}`);

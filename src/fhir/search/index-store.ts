@@ -2,7 +2,15 @@
 import type { IndexKind, IndexRows } from './indexer.ts';
 import type { Sql } from './sql.ts';
 
-const TABLES: Record<IndexKind, { table: string; columns: [string, string][]; values: (r: any) => unknown[] }> = {
+interface IndexTable {
+  table: string;
+  columns: [string, string][];
+  values: (r: any) => unknown[];
+  /** Columns computed in SQL from `columns` (stored instead of them). */
+  computed?: Record<string, string>;
+}
+
+const TABLES: Record<IndexKind, IndexTable> = {
   string: { table: 'sp_string', columns: [['norm', 'text'], ['exact', 'text']], values: (r) => [r.norm, r.exact] },
   token: { table: 'sp_token', columns: [['system', 'text'], ['code', 'text'], ['display', 'text']], values: (r) => [r.system, r.code, r.display] },
   date: { table: 'sp_date', columns: [['low', 'timestamptz'], ['high', 'timestamptz']], values: (r) => [timestamp(r.low), timestamp(r.high)] },
@@ -24,6 +32,13 @@ const TABLES: Record<IndexKind, { table: string; columns: [string, string][]; va
     values: (r) => [r.system1, r.code1, r.system2, r.code2, r.number2, r.low2 && timestamp(r.low2), r.high2 && timestamp(r.high2)],
   },
   position: { table: 'sp_position', columns: [['latitude', 'float8'], ['longitude', 'float8']], values: (r) => [r.latitude, r.longitude] },
+  // The narrative's words weighted A, so that _text is a restriction of _content (text.ts).
+  text: {
+    table: 'sp_text',
+    columns: [['narrative', 'text'], ['content', 'text']],
+    values: (r) => [r.narrative, r.content],
+    computed: { words: `setweight(to_tsvector('simple', narrative), 'A') || to_tsvector('simple', content)` },
+  },
 };
 
 /** Open period bounds are the extreme JS dates; PostgreSQL spells them ±infinity. */
@@ -48,7 +63,7 @@ export function insertManyIndexSql(sql: Sql, type: string, resources: { id: stri
   const out: string[] = [];
   const t = sql.p(type);
   for (const kind of Object.keys(TABLES) as IndexKind[]) {
-    const { table, columns, values } = TABLES[kind];
+    const { table, columns, values, computed } = TABLES[kind];
     const arrays: unknown[][] = [[], [], ...columns.map(() => [] as unknown[])];
     for (const { id, rows } of resources) {
       for (const r of rows[kind] as object[]) {
@@ -59,7 +74,12 @@ export function insertManyIndexSql(sql: Sql, type: string, resources: { id: stri
     }
     if (arrays[0].length === 0) continue;
     const casts = [['resource_id', 'text'], ['param', 'text'], ...columns].map(([, type], k) => `${sql.p(arrays[k])}::${type}[]`).join(', ');
-    out.push(`INSERT INTO ${table} (resource_type, resource_id, param, ${columns.map(([c]) => c).join(', ')}) SELECT ${t}, * FROM unnest(${casts})`);
+    const names = columns.map(([c]) => c);
+    out.push(
+      computed
+        ? `INSERT INTO ${table} (resource_type, resource_id, param, ${Object.keys(computed).join(', ')}) SELECT ${t}, resource_id, param, ${Object.values(computed).join(', ')} FROM unnest(${casts}) AS u(resource_id, param, ${names.join(', ')})`
+        : `INSERT INTO ${table} (resource_type, resource_id, param, ${names.join(', ')}) SELECT ${t}, * FROM unnest(${casts})`,
+    );
   }
   return out;
 }

@@ -7,6 +7,7 @@ import { compositeComponents, compositeRows, type CompositeRow } from './composi
 import { isPositionParameter, positionRow, type PositionRow } from './near.ts';
 import { dateRange, MAX_INDEXED_LENGTH, normalizeString } from './normalize.ts';
 import { plainPaths, walkPaths } from './paths.ts';
+import { textRows, type TextRow } from './text.ts';
 import { canonicalQuantity, UCUM } from './ucum.ts';
 
 export interface IndexRows {
@@ -20,6 +21,8 @@ export interface IndexRows {
   composite: CompositeRow[];
   /** Location.position, for the special parameter near. */
   position: PositionRow[];
+  /** The words of the resource for _content and _text (one row). */
+  text: TextRow[];
 }
 
 export type IndexKind = keyof IndexRows;
@@ -59,7 +62,8 @@ function evaluator(type: string, sp: SearchParameter): IndexedParameter['evaluat
   return (_resource, input) => evalFhirPathTyped(atom, input);
 }
 
-export function kindOf(sp: SearchParameter): IndexKind | undefined {
+/** The index table of a parameter's values (text rows belong to no SearchParameter). */
+export function kindOf(sp: SearchParameter): Exclude<IndexKind, 'text'> | undefined {
   switch (sp.type) {
     case 'string':
       return 'string';
@@ -97,7 +101,7 @@ function expressionOf(type: string, sp: SearchParameter): FhirPathAtom {
 }
 
 export function extractIndexRows(resource: Resource): IndexRows {
-  const rows: IndexRows = { string: [], token: [], date: [], number: [], quantity: [], uri: [], reference: [], composite: [], position: [] };
+  const rows: IndexRows = { string: [], token: [], date: [], number: [], quantity: [], uri: [], reference: [], composite: [], position: [], text: [] };
   const input = [toTypedValue(resource)];
   for (const { code, kind, param, evaluate } of indexedParameters(resource.resourceType)) {
     if (kind === 'composite') {
@@ -112,7 +116,8 @@ export function extractIndexRows(resource: Resource): IndexRows {
     }
     for (const tv of values) addValue(rows, kind, code, tv);
   }
-  return dedupe(rows);
+  // After dedupe: one row per resource, not worth comparing.
+  return { ...dedupe(rows), text: textRows(resource) };
 }
 
 function addValue(rows: IndexRows, kind: IndexKind, param: string, tv: TypedValue): void {
@@ -146,7 +151,8 @@ function addValue(rows: IndexRows, kind: IndexKind, param: string, tv: TypedValu
       addReference(rows, param, tv);
       return;
     case 'composite':
-      return; // extracted per element by compositeRows
+    case 'text':
+      return; // extracted per element by compositeRows, per resource by textRows
     case 'position': {
       const row = positionRow(param, tv);
       if (row) rows.position.push(row);

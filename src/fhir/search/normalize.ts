@@ -11,6 +11,21 @@ export function normalizeString(value: string): string {
     .slice(0, MAX_INDEXED_LENGTH);
 }
 
+/**
+ * Free text folded for the full-text index and its queries: accents removed, lower case, the French
+ * ligatures spelled out ("Cœur" → "coeur"), control characters (NUL, which PostgreSQL text cannot hold)
+ * made spaces; words are split by the database's text parser afterwards.
+ */
+export function foldText(value: string): string {
+  return value
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/œ/g, 'oe')
+    .replace(/æ/g, 'ae')
+    .replace(/\p{Cc}/gu, ' ');
+}
+
 /** B-tree entries are limited (~2.7 kB); longer values are indexed by their prefix. */
 export const MAX_INDEXED_LENGTH = 1024;
 

@@ -10,6 +10,9 @@ import { compositeComponents, splitComposite } from './composite.ts';
 import { kindOf } from './indexer.ts';
 import { likeEscape, type Sql } from './sql.ts';
 import { nearSubquery, resolveNear } from './near.ts';
+import { filterPredicate } from './filter.ts';
+import { isTextIndexed, tsQuery } from './text.ts';
+import type { Expansion } from '../validation/terminology.ts';
 
 export interface PredicateContext {
   sql: Sql;
@@ -22,10 +25,12 @@ export interface PredicateContext {
    * index tables alone, without visiting the resource table.
    */
   indexed?: Map<string, string>;
+  /** The codes of a ValueSet (canonical URL), for _filter's in and ni; undefined when it cannot be expanded here. */
+  valueSet?(url: string): Expansion | undefined;
 }
 
 /** `idCol IN (subquery)`, remembered as counted from the index when the subquery reads the searched type's index rows. */
-function inIndex(ctx: PredicateContext, idCol: string, subquery: string): string {
+export function inIndex(ctx: PredicateContext, idCol: string, subquery: string): string {
   const cond = `${idCol} IN (${subquery})`;
   ctx.indexed?.set(cond, subquery);
   return cond;
@@ -46,7 +51,11 @@ export function splitValues(raw: string): string[] {
 export function predicate(ctx: PredicateContext, type: string, idCol: string, key: string, raw: string): string | undefined {
   if (key.startsWith('_has:')) return hasPredicate(ctx, type, idCol, key, raw);
   const dot = key.indexOf('.');
-  if (dot > 0) return chainPredicate(ctx, type, idCol, key.slice(0, dot), key.slice(dot + 1), raw);
+  if (dot > 0) {
+    const rest = key.slice(dot + 1);
+    return chainPredicate(ctx, type, idCol, key.slice(0, dot), rest, (target, col) => predicate(ctx, target, col, rest, raw));
+  }
+  if (key.split(':')[0] === '_filter') return filterPredicate(ctx, type, idCol, key, raw);
 
   const [code, modifier] = splitModifier(key);
   const { sql } = ctx;
@@ -57,6 +66,10 @@ export function predicate(ctx: PredicateContext, type: string, idCol: string, ke
   }
   if (code === '_lastUpdated') {
     return or(values.map((v) => dateCondition(ctx, v, `${alias(idCol)}.last_updated`)));
+  }
+  if (code === '_text' || code === '_content') {
+    if (modifier) throw badRequest(`The modifier :${modifier} is not supported on ${code}`);
+    return or(values.map((v) => textPredicate(ctx, type, idCol, code, v)));
   }
   const sp = searchParametersOf(type)[code];
   if (!sp) return undefined;
@@ -136,7 +149,7 @@ function splitModifier(key: string): [string, string | undefined] {
 const alias = (idCol: string) => idCol.split('.')[0];
 const or = (conds: string[]) => (conds.length === 1 ? conds[0] : `(${conds.join(' OR ')})`);
 
-function stringCondition(ctx: PredicateContext, v: string, modifier?: string): string {
+export function stringCondition(ctx: PredicateContext, v: string, modifier?: string): string {
   // The normalised form first: it is the indexed column, and equal strings have equal normal forms.
   if (modifier === 'exact') return `(norm = ${ctx.sql.p(normalizeString(v))} AND exact = ${ctx.sql.p(v)})`;
   const norm = likeEscape(normalizeString(v));
@@ -146,7 +159,7 @@ function stringCondition(ctx: PredicateContext, v: string, modifier?: string): s
 
 const TOKEN_COLUMNS = { system: 'system', code: 'code' };
 
-function tokenCondition(ctx: PredicateContext, v: string, modifier?: string, columns = TOKEN_COLUMNS): string {
+export function tokenCondition(ctx: PredicateContext, v: string, modifier?: string, columns = TOKEN_COLUMNS): string {
   const { sql } = ctx;
   const { system: systemCol, code: codeCol } = columns;
   if (modifier === 'text') return `lower(display) LIKE ${sql.p(`${likeEscape(v.toLowerCase())}%`)}`;
@@ -165,7 +178,7 @@ function tokenCondition(ctx: PredicateContext, v: string, modifier?: string, col
 }
 
 /** code-value-quantity=http://loinc.org|8480-6$gt100: both components on the same element. */
-function compositeCondition(ctx: PredicateContext, sp: SearchParameter, raw: string): string {
+export function compositeCondition(ctx: PredicateContext, sp: SearchParameter, raw: string): string {
   const [first, second] = splitComposite(raw, sp.code as string);
   const [, secondParam] = compositeComponents(sp)!;
   const head = tokenCondition(ctx, first, undefined, { system: 'system1', code: 'code1' });
@@ -203,7 +216,7 @@ function parsePrefix(v: string): [Prefix, string] {
  * R4 date semantics: the target range [L, H) against the search value's range [lo, hi). A point in
  * time (the row's lastUpdated) is the target [t, t].
  */
-function dateCondition(ctx: PredicateContext, raw: string, col: string | { low: string; high: string }): string {
+export function dateCondition(ctx: PredicateContext, raw: string, col: string | { low: string; high: string }): string {
   const [prefix, value] = parsePrefix(raw);
   const range = dateRange(value);
   if (!range) throw badRequest(`"${value}" is not a valid FHIR date, dateTime or instant`);
@@ -242,7 +255,7 @@ function dateCondition(ctx: PredicateContext, raw: string, col: string | { low: 
 }
 
 /** A number's implicit precision: "100" means [99.5, 100.5), "1e2" likewise. */
-function numberCondition(ctx: PredicateContext, raw: string, col: string, scale = 1): string {
+export function numberCondition(ctx: PredicateContext, raw: string, col: string, scale = 1): string {
   const [prefix, value] = parsePrefix(raw);
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n)) throw badRequest(`"${value}" is not a number`);
@@ -276,7 +289,7 @@ function numberCondition(ctx: PredicateContext, raw: string, col: string, scale 
 }
 
 /** [prefix]value|system|code; a UCUM unit is compared in canonical form (5 mg = 0.005 g). */
-function quantityCondition(ctx: PredicateContext, raw: string): string {
+export function quantityCondition(ctx: PredicateContext, raw: string): string {
   const [num, system, code] = raw.split('|');
   const [prefix, value] = parsePrefix(num);
   // Canonical comparison only between UCUM quantities: a unit written as free text is not UCUM.
@@ -291,13 +304,13 @@ function quantityCondition(ctx: PredicateContext, raw: string): string {
   return `(${conds.join(' AND ')})`;
 }
 
-function uriCondition(ctx: PredicateContext, v: string, modifier?: string): string {
+export function uriCondition(ctx: PredicateContext, v: string, modifier?: string): string {
   if (modifier === 'below') return `value LIKE ${ctx.sql.p(`${likeEscape(v)}%`)}`;
   if (modifier === 'above') return `${ctx.sql.p(v)} LIKE (replace(replace(value, '%', '\\%'), '_', '\\_') || '%')`;
   return `value = ${ctx.sql.p(v)}`;
 }
 
-function referenceCondition(ctx: PredicateContext, sp: SearchParameter, v: string, modifier?: string): string {
+export function referenceCondition(ctx: PredicateContext, sp: SearchParameter, v: string, modifier?: string): string {
   const { sql } = ctx;
   let ref = v;
   if (ref.startsWith(`${ctx.baseUrl}/fhir/`)) ref = ref.slice(ctx.baseUrl.length + 6);
@@ -311,8 +324,11 @@ function referenceCondition(ctx: PredicateContext, sp: SearchParameter, v: strin
   return `target_id = ${sql.p(ref)}`;
 }
 
-/** subject:Patient.name=x → references from this resource to Patients whose name matches x. */
-function chainPredicate(ctx: PredicateContext, type: string, idCol: string, head: string, rest: string, raw: string): string {
+/**
+ * subject:Patient.name=x → references from this resource to Patients whose name matches x: `inner` is the
+ * condition on each target type (undefined where it does not apply), `rest` names it in messages.
+ */
+export function chainPredicate(ctx: PredicateContext, type: string, idCol: string, head: string, rest: string, inner: (target: string, col: string) => string | undefined): string {
   const [code, typeModifier] = splitModifier(head);
   const sp = searchParametersOf(type)[code];
   if (!sp || sp.type !== 'reference') throw badRequest(`Cannot chain on "${code}": it is not a reference parameter of ${type}`);
@@ -320,12 +336,20 @@ function chainPredicate(ctx: PredicateContext, type: string, idCol: string, head
   const { sql } = ctx;
   const branches = targets
     .map((t) => {
-      const inner = predicate(ctx, t, 'c.id', rest, raw);
-      return inner ? `(target_type = ${sql.p(t)} AND target_id IN (SELECT c.id FROM ${currentTable(t)} c WHERE NOT c.deleted AND ${inner}))` : undefined;
+      const cond = inner(t, 'c.id');
+      return cond ? `(target_type = ${sql.p(t)} AND target_id IN (SELECT c.id FROM ${currentTable(t)} c WHERE NOT c.deleted AND ${cond}))` : undefined;
     })
     .filter(Boolean) as string[];
   if (branches.length === 0) throw badRequest(`Unknown chained parameter "${rest}" on the targets of ${type}.${code} (${targets.join(', ')})`);
   return inIndex(ctx, idCol, `SELECT resource_id FROM sp_reference WHERE resource_type = ${sql.p(type)} AND param = ${sql.p(code)} AND ${or(branches)}`);
+}
+
+/** _content and _text: a full-text query (text.ts) on the resource's words, or on its narrative's. */
+export function textPredicate(ctx: PredicateContext, type: string, idCol: string, code: '_text' | '_content', query: string): string {
+  const { sql } = ctx;
+  if (!isTextIndexed(type)) throw badRequest(`${code} is not available on ${type}: its words are not indexed`);
+  const tsquery = tsQuery(query, code, code === '_text' ? ':A' : '');
+  return inIndex(ctx, idCol, `SELECT resource_id FROM sp_text WHERE resource_type = ${sql.p(type)} AND words @@ to_tsquery('simple', ${sql.p(tsquery)})`);
 }
 
 /** _has:Observation:patient:code=x → resources referenced by an Observation.patient whose code is x. */
