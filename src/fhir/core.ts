@@ -22,7 +22,7 @@ import {
 import { OperationRegistry } from './operations.ts';
 import { reindexOperation } from './reindex.ts';
 import { ensureResourceTables } from './schema.ts';
-import { activateSearchParameter, assertUsable, registerStoredSearchParameters } from './search/custom.ts';
+import { activateSearchParameter, assertUsable, corrected, registerStoredSearchParameters } from './search/custom.ts';
 import { search, type QueryParams, type SearchResult } from './search/engine.ts';
 import { Validator } from './validation/index.ts';
 
@@ -67,7 +67,7 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
   loadBaseDefinitions();
   const validator = await Validator.create(config.fhirPackages);
   for (const p of validator.packages) {
-    for (const sp of p.searchParameters) activateSearchParameter(sp);
+    for (const sp of p.searchParameters) activateSearchParameter(corrected(sp));
     log.info({ package: p.name, version: p.version, profiles: p.profiles.length, searchParameters: p.searchParameters.length }, 'FHIR package loaded');
   }
   for (const note of validator.notes) log.debug({ note }, 'FHIR package note');

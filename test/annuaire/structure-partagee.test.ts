@@ -133,6 +133,11 @@ describe('one Organization per structure (RPPS and FINESS)', () => {
     assert.equal(autorite(await get<Organization>(server, 'Organization/ej-690001235'))?.code, 'ARS-84');
     assert.equal(autorite(await get<Organization>(server, 'Organization/eg-971234562'))?.code, 'ARS-01');
     assert.equal(autorite(await get<Organization>(server, 'Organization/eg-750712184'))?.code, 'ARS-11');
+    // Searchable as on the national API (the guide's data-registration-authority, read in meta.extension: data/ig/errata.json).
+    const parAutorite = ressources<Practitioner>(await get(server, `Practitioner?data-registration-authority=${encodeURIComponent(`${TRE_R60}|CNOM`)}`));
+    assert.ok(parAutorite.some((p) => p.id === 'ps-810001045367'));
+    assert.ok(ressources<Organization>(await get(server, 'Organization?data-registration-authority=ARS-84')).some((o) => o.id === HERRIOT));
+    assert.deepEqual(ressources(await get(server, 'Organization?data-registration-authority=ARS-93')), []);
     // The value set the profiles bind is served by the terminology module.
     const j83 = await get<ValueSet>(server, `ValueSet/$expand?url=${encodeURIComponent(J83)}`);
     const codes = j83.expansion?.contains?.map((c) => c.code) ?? [];

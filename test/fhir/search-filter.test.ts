@@ -142,6 +142,22 @@ describe('_filter: token parameters', () => {
   });
 });
 
+describe('token modifiers :below, :above, :in and :not-in (the builders of ss, sb, in and ni)', () => {
+  test('match as their _filter counterparts, with OR over commas', async () => {
+    const code = (c: string) => encodeURIComponent(`${SPECIALITES}|${c}`);
+    await expectIds(h, `Observation?code:below=${code('CARD')}`, ['f-avis-card', 'f-avis-ryth']);
+    await expectIds(h, `Observation?code:above=${code('CARD')}`, ['f-avis-card', 'f-avis-med']);
+    await expectIds(h, `Observation?code:below=${code('CARD')},${code('CHIR')}`, ['f-avis-card', 'f-avis-chir', 'f-avis-ryth']);
+    await expectIds(h, `Patient?gender:in=${encodeURIComponent(FEMININ)}`, ['f-anne', 'f-lea']);
+    await expectIds(h, `Patient?gender:not-in=${encodeURIComponent(FEMININ)}`, ['f-peter', 'f-pierre', 'f-sans']);
+  });
+
+  test('refuse a value that is not system|code or a ValueSet URL', async () => {
+    assertOutcome(await h.get('Observation?code:below=CARD'), { status: 400, diagnostics: ':below' });
+    assertOutcome(await h.get('Patient?gender:in=ValueSet/f-feminin'), { status: 400, diagnostics: ':in' });
+  });
+});
+
 describe('_filter: date parameters', () => {
   test('eq, ne, gt, lt, ge, le with the precision of the value (the spec example)', async () => {
     await expectIds(h, filter('Patient', 'birthdate eq 1985-03-15'), ['f-pierre']);

@@ -325,9 +325,9 @@ function periodCondition(ctx: PredicateContext, op: 'po' | 'co', value: string):
  * ss: the value subsumes the resource's code (the code is the value or below it); sb: the value is
  * subsumed by it (the code is the value or above it). The hierarchy is the stored code systems' one.
  */
-function subsumption(ctx: PredicateContext, op: 'ss' | 'sb', value: string): string {
+export function subsumption(ctx: PredicateContext, op: 'ss' | 'sb', value: string): string {
   const bar = value.indexOf('|');
-  if (bar <= 0 || bar === value.length - 1) throw badRequest(`${op} expects system|code, got "${value}"`);
+  if (bar <= 0 || bar === value.length - 1) throw badRequest(`${op} expects system|code (so does :${op === 'ss' ? 'below' : 'above'}), got "${value}"`);
   const system = ctx.sql.p(value.slice(0, bar));
   const code = ctx.sql.p(value.slice(bar + 1));
   const step = op === 'ss' ? 'SELECT p.code FROM terminology_concept_parent p JOIN h ON p.parent = h.code' : 'SELECT p.parent FROM terminology_concept_parent p JOIN h ON p.code = h.code';
@@ -335,8 +335,8 @@ function subsumption(ctx: PredicateContext, op: 'ss' | 'sb', value: string): str
 }
 
 /** in: one of the resource's codes is in the ValueSet (named by its canonical URL), expanded here. */
-function valueSetCondition(ctx: PredicateContext, url: string): string {
-  if (!/^[a-z][a-z0-9+.-]*:/i.test(url)) throw badRequest(`in and ni expect the canonical URL of a ValueSet, got "${url}"`);
+export function valueSetCondition(ctx: PredicateContext, url: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(url)) throw badRequest(`in and ni expect the canonical URL of a ValueSet (so do :in and :not-in), got "${url}"`);
   const expansion = ctx.valueSet?.(url);
   if (!expansion) throw badRequest(`The ValueSet ${url} is unknown here, or cannot be expanded without a terminology server (filters, unknown or partial code systems)`);
   const { sql } = ctx;

@@ -10,7 +10,7 @@ import { compositeComponents, splitComposite } from './composite.ts';
 import { kindOf } from './indexer.ts';
 import { likeEscape, type Sql } from './sql.ts';
 import { nearSubquery, resolveNear } from './near.ts';
-import { filterPredicate } from './filter.ts';
+import { filterPredicate, subsumption, valueSetCondition } from './filter.ts';
 import { isTextIndexed, tsQuery } from './text.ts';
 import type { Expansion } from '../validation/terminology.ts';
 
@@ -98,7 +98,11 @@ export function predicate(ctx: PredicateContext, type: string, idCol: string, ke
       break;
     case 'token':
       if (modifier === 'not') return `${idCol} NOT IN (${base()} AND ${or(values.map((v) => tokenCondition(ctx, v)))})`;
-      conds = values.map((v) => tokenCondition(ctx, v, modifier));
+      if (modifier === 'not-in') return `${idCol} NOT IN (${base()} AND ${or(values.map((v) => valueSetCondition(ctx, v)))})`;
+      // :below and :above are _filter's ss and sb (stored hierarchies), :in its in (ValueSets expanded here).
+      conds = values.map((v) =>
+        modifier === 'in' ? valueSetCondition(ctx, v) : modifier === 'below' ? subsumption(ctx, 'ss', v) : modifier === 'above' ? subsumption(ctx, 'sb', v) : tokenCondition(ctx, v, modifier),
+      );
       break;
     case 'date':
       conds = values.map((v) => dateCondition(ctx, v, { low: 'low', high: 'high' }));
@@ -131,7 +135,7 @@ export function predicate(ctx: PredicateContext, type: string, idCol: string, ke
 
 const MODIFIERS: Record<string, string[]> = {
   string: ['exact', 'contains'],
-  token: ['text', 'of-type'],
+  token: ['text', 'of-type', 'in', 'below', 'above'],
   date: [],
   number: [],
   quantity: [],
