@@ -91,7 +91,7 @@ export async function auditInteraction(
   };
   const ctx = currentContext();
   const observer = `${core.config.baseUrl}/fhir`;
-  if (tx) await writeAudit(tx, record, ctx, observer);
-  else await core.db.transaction((t) => writeAudit(t, record, ctx, observer));
+  // Outside a write, the trace is one statement, atomic by itself: no transaction round trips.
+  await writeAudit(tx ?? core.db, record, ctx, observer);
 }
 
