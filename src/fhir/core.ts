@@ -1,6 +1,6 @@
 // The FHIR core: every interaction of the REST API as a function over the store, so that the REST
 // routes, Bundle processing and the national modules share one implementation of the rules.
-import type { Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import jsonpatch, { type Operation } from 'fast-json-patch';
 import type { Config } from '../config.ts';
 import type { Database, Queryable } from '../db/index.ts';
@@ -60,7 +60,8 @@ export interface FhirCore {
   search(type: string | string[], query: QueryParams, options?: { strict?: boolean; compartment?: string }, tx?: Queryable): Promise<SearchResult>;
   /** Ids of the resources matching a conditional query ("identifier=x|y"). */
   matchIds(type: string, query: QueryParams, tx?: Queryable): Promise<string[]>;
-  validate(resource: Resource): void;
+  /** Refuses an invalid resource (400, or 422 against a profile); returns what it noted without refusing. */
+  validate(resource: Resource): OperationOutcomeIssue[];
 }
 
 export async function createFhirCore(db: Database, config: Config, log: Logger): Promise<FhirCore> {
@@ -82,10 +83,12 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
     valueSet: (url: string) => validator.terminology.expand(url),
   });
 
-  function validate(resource: Resource): void {
+  /** Refuses an invalid resource; returns the warnings of a valid one. */
+  function validate(resource: Resource): OperationOutcomeIssue[] {
     const result = validator.validate(resource);
     if (result.base.length > 0) throw new FhirError(400, result.base);
     if (result.profile.length > 0) throw new FhirError(422, result.profile);
+    return result.warnings;
   }
 
   function asResource(body: unknown, type?: string): Resource {
@@ -122,9 +125,9 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
       else for (const one of stored) await hook(tx, one);
     }
   };
-  const written = async (tx: Queryable, result: WriteResult) => {
+  const written = async (tx: Queryable, result: WriteResult, warnings: OperationOutcomeIssue[]) => {
     await afterWrite(tx, result.stored);
-    return result;
+    return warnings.length > 0 ? { ...result, warnings } : result;
   };
   const operations = new OperationRegistry();
   const outputFilters = new Map<string, OutputFilter[]>();
@@ -163,14 +166,14 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
       const resource = asResource(body, options.type);
       const { id: _ignored, ...rest } = resource;
       const fresh = (options.assignedId ? { ...rest, id: options.assignedId } : rest) as Resource;
-      validate(fresh);
+      const warnings = validate(fresh);
       return inTx(tx, async (q) => {
         if (options.ifNoneExist) {
           const ids = await matchIdsLocked(fresh.resourceType, parseQuery(options.ifNoneExist), q);
           if (ids.length > 1) throw preconditionFailed(`If-None-Exist matches ${ids.length}+ ${fresh.resourceType} resources: the criteria must be more selective`);
           if (ids.length === 1) return { stored: await readResource(q, fresh.resourceType, ids[0]), created: false };
         }
-        return written(q, await writeResource(q, fresh, { method: 'POST', mustBeNew: true }));
+        return written(q, await writeResource(q, fresh, { method: 'POST', mustBeNew: true }), warnings);
       });
     },
 
@@ -188,8 +191,8 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
         throw badRequest(resource.id ? `The id in the body (${resource.id}) differs from the id in the URL (${id})` : `The resource must carry the id of the URL (${id})`, 'id');
       }
       assertId(id);
-      validate(resource);
-      return inTx(tx, async (q) => written(q, await writeResource(q, resource, { method: 'PUT', ifMatch: options.ifMatch, allowCreate: config.allowCreateOnUpdate })));
+      const warnings = validate(resource);
+      return inTx(tx, async (q) => written(q, await writeResource(q, resource, { method: 'PUT', ifMatch: options.ifMatch, allowCreate: config.allowCreateOnUpdate }), warnings));
     },
 
     async conditionalUpdate(type, query, body, tx) {
@@ -201,11 +204,11 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
         if (ids.length === 1) {
           if (resource.id && resource.id !== ids[0]) throw badRequest(`The id in the body (${resource.id}) differs from the matching resource ${type}/${ids[0]}`, 'id');
           const target = { ...resource, id: ids[0] };
-          validate(target);
-          return written(q, await writeResource(q, target, { method: 'PUT' }));
+          const warnings = validate(target);
+          return written(q, await writeResource(q, target, { method: 'PUT' }), warnings);
         }
-        validate(resource);
-        return written(q, await writeResource(q, resource, { method: resource.id ? 'PUT' : 'POST', allowCreate: true }));
+        const warnings = validate(resource);
+        return written(q, await writeResource(q, resource, { method: resource.id ? 'PUT' : 'POST', allowCreate: true }), warnings);
       });
     },
 
@@ -224,8 +227,8 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
           throw new FhirError(422, `Invalid JSON Patch: ${firstLine(e.message)}`, 'invalid');
         }
         if (patched.resourceType !== type || patched.id !== id) throw new FhirError(422, 'A patch cannot change resourceType or id', 'invalid');
-        validate(patched);
-        return written(q, await writeResource(q, patched, { method: 'PATCH', ifMatch: options.ifMatch ?? current.versionId }));
+        const warnings = validate(patched);
+        return written(q, await writeResource(q, patched, { method: 'PATCH', ifMatch: options.ifMatch ?? current.versionId }), warnings);
       });
     },
 

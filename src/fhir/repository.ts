@@ -1,7 +1,7 @@
 // The resource store: current and history rows, search index rows and the change log, always
 // written together in the caller's transaction.
 import { randomUUID } from 'node:crypto';
-import type { Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/index.ts';
 import { compartmentKey } from './compartment.ts';
 import { stringifyFhir } from './json.ts';
@@ -30,6 +30,8 @@ export interface WriteResult {
   stored: StoredResource;
   /** True when the write created the resource (201). */
   created: boolean;
+  /** What validation noted without refusing (a code outside an extensible binding, an unknown profile). */
+  warnings?: OperationOutcomeIssue[];
 }
 
 export const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;

@@ -488,6 +488,26 @@ describe('Prefer', () => {
     assert.ok(oo.issue.every((i) => i.severity === 'information' || i.severity === 'warning'), 'a success outcome has no error issue');
     assert.match(res.headers.get('location') ?? '', /\/Patient\/[^/]+\/_history\/1$/);
   });
+
+  test('return=OperationOutcome carries what validation noted without refusing', async () => {
+    // maritalStatus has an extensible binding: another code is accepted, with a warning; so is an unknown profile.
+    const noted = {
+      ...frPatient(),
+      meta: { profile: ['https://example.org/fhir/StructureDefinition/inconnu'] },
+      maritalStatus: { coding: [{ system: 'https://example.org/fhir/CodeSystem/situation', code: 'PACS' }] },
+    };
+    const created = await h.post('Patient', noted, { prefer: 'return=OperationOutcome' });
+    assert.equal(created.status, 201);
+    const warnings = (created.body as OperationOutcome).issue.filter((i) => i.severity === 'warning');
+    assert.ok(warnings.some((i) => /inconnu/.test(i.diagnostics ?? '')), JSON.stringify(created.body));
+    assert.ok(warnings.some((i) => i.expression?.[0]?.startsWith('Patient.maritalStatus')), JSON.stringify(created.body));
+    const id = (created.headers.get('location') ?? '').split('/')[5];
+    const updated = await h.put(`Patient/${id}`, { ...noted, id }, { prefer: 'return=OperationOutcome' });
+    assert.equal(updated.status, 200);
+    assert.ok((updated.body as OperationOutcome).issue.some((i) => i.severity === 'warning'));
+    const clean = await h.post('Patient', { resourceType: 'Patient', name: [{ family: 'Sansremarque' }] }, { prefer: 'return=OperationOutcome' });
+    assert.deepEqual((clean.body as OperationOutcome).issue.map((i) => i.severity), ['information']);
+  });
 });
 
 describe('search basics', () => {

@@ -192,7 +192,9 @@ export function written(core: FhirCore, req: Pick<FhirRequest, 'method' | 'prefe
   if (prefer === 'minimal') return { status, headers };
   if (prefer === 'OperationOutcome') {
     const verb = created ? 'created' : req.method === 'POST' ? 'already existed' : 'updated';
-    return { status, headers, body: JSON.stringify(outcome('information', 'informational', `${stored.resourceType}/${stored.id} ${verb} (version ${stored.versionId})`)) };
+    const done = outcome('information', 'informational', `${stored.resourceType}/${stored.id} ${verb} (version ${stored.versionId})`);
+    // The validator's notes (a code outside an extensible binding, an unknown profile) reach the client here.
+    return { status, headers, body: JSON.stringify({ ...done, issue: [...done.issue, ...(result.warnings ?? [])] }) };
   }
   return { status, headers, body: core.present(stored.resourceType, stored.json) };
 }
