@@ -12,6 +12,7 @@ import { sasPortail } from './010-sas-portail.ts';
 import { searchCovering } from './011-search-covering.ts';
 import { annuaireStructurePartagee } from './012-annuaire-structure-partagee.ts';
 import { searchText } from './013-search-text.ts';
+import { sasOffres } from './014-sas-offres.ts';
 
 export interface Migration {
   version: number;
@@ -19,4 +20,4 @@ export interface Migration {
   up(tx: Queryable): Promise<void>;
 }
 
-export const migrations: Migration[] = [core, composite, terminology, ins, quantityCanonical, auth, annuaireImport, ror, sasAgregateur, sasPortail, searchCovering, annuaireStructurePartagee, searchText];
+export const migrations: Migration[] = [core, composite, terminology, ins, quantityCanonical, auth, annuaireImport, ror, sasAgregateur, sasPortail, searchCovering, annuaireStructurePartagee, searchText, sasOffres];

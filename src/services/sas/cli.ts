@@ -1,4 +1,5 @@
-// `socle sas`: the reference vendor server (vendor-sim) and the vendor conformance checker (check).
+// `socle sas`: the reference vendor server (vendor-sim), the vendor conformance checker (check) and the
+// rebuild of the care-offer index (reindex-offres).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Command } from '../../cli/index.ts';
@@ -19,7 +20,10 @@ const USAGE = `Usage:
       Vérifie un serveur éditeur avec les contrôles du kit de test officiel SAS. --rpps : un PS à un lieu,
       un PS à deux lieux, puis deux autres PS (découverts par GET /Practitioner sinon). --types-* : types
       que la solution déclare proposer, comparés à ceux renvoyés. --sans-v1 : ne crée pas de comptes
-      régulateurs. Code de sortie 0 si tout passe, 1 sinon.`;
+      régulateurs. Code de sortie 0 si tout passe, 1 sinon.
+  socle sas reindex-offres
+      Recalcule l'index des offres de soins de la recherche (table sas_offre) à partir des PractitionerRole
+      et HealthcareService stockés, par lots (reprise là où il s'est arrêté s'il est interrompu).`;
 
 
 async function vendorSim(args: string[]): Promise<number> {
@@ -92,11 +96,32 @@ async function check(args: string[]): Promise<number> {
   return rapport.succes ? 0 : 1;
 }
 
-const SOUS_COMMANDES: Record<string, (args: string[]) => Promise<number>> = { 'vendor-sim': vendorSim, check };
+async function reindexOffres(args: string[]): Promise<number> {
+  parseArgs({ args, strict: true, options: {} });
+  const { loadConfig } = await import('../../config.ts');
+  const { openDatabase } = await import('../../db/index.ts');
+  const { ensureResourceTables } = await import('../../fhir/schema.ts');
+  const { remplirOffres } = await import('./recherche/index-offres.ts');
+  const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
+  try {
+    await ensureResourceTables(db);
+    const debut = Date.now();
+    const lus = await remplirOffres(db, { depuisLeDebut: true, progression: (type, n) => process.stderr.write(`\r${`${type} : ${n}`.padEnd(40)}`) });
+    process.stderr.write('\n');
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM sas_offre');
+    console.log(`${lus} ressources lues, ${rows[0].n} offres indexées en ${((Date.now() - debut) / 1000).toFixed(1)} s`);
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+const SOUS_COMMANDES: Record<string, (args: string[]) => Promise<number>> = { 'vendor-sim': vendorSim, check, 'reindex-offres': reindexOffres };
 
 export const sasCommand: Command = {
   name: 'sas',
-  summary: "SAS (service d'accès aux soins): reference vendor server and vendor conformance checker",
+  summary: "SAS (service d'accès aux soins): reference vendor server, vendor conformance checker, care-offer index rebuild",
   usage: USAGE,
   async run(args) {
     const [sous, ...reste] = args;

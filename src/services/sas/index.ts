@@ -13,7 +13,8 @@ import { routesAdmin } from './portail/admin.ts';
 import { demoSas } from './portail/demo.ts';
 import { routesPortail, type Portail } from './portail/index.ts';
 import { Sessions } from './portail/session.ts';
-import { IndexOffres, RPPS_SYSTEM } from './recherche/offres.ts';
+import { IndexOffres } from './recherche/index-offres.ts';
+import { RPPS_SYSTEM } from './recherche/offres.ts';
 
 export interface SasModule {
   agregateur: Agregateur;
@@ -25,12 +26,14 @@ export const ORIGINE_LRM_DEMO = 'samu-demo';
 
 export async function registerSas(app: FastifyInstance, fhir: FhirCore, config: Config, log: Logger, acces: { verifyToken?: TokenVerifier; tls?: TlsPlateforme } = {}): Promise<SasModule> {
   const agregateur = await registerAgregateur(app, fhir, config, log, acces);
+  const index = new IndexOffres(fhir, log);
+  index.demarrer();
   const portail: Portail = {
     core: fhir,
     config,
     log,
     sessions: new Sessions(fhir),
-    index: new IndexOffres(fhir),
+    index,
     agregateur,
     verifyToken: acces.verifyToken,
     originesLrm: config.sasLrmOrigins.length > 0 ? config.sasLrmOrigins : config.demo ? [ORIGINE_LRM_DEMO] : [],
@@ -38,7 +41,10 @@ export async function registerSas(app: FastifyInstance, fhir: FhirCore, config: 
   };
   await app.register(routesPortail(portail));
   await app.register(routesAdmin(portail));
-  app.addHook('onClose', async () => agregateur.close());
+  app.addHook('onClose', async () => {
+    await index.arreter();
+    await agregateur.close();
+  });
   if (config.demo) demoSas(app, portail, agregateur, acces.tls);
   return { agregateur, portail };
 }

@@ -5,7 +5,7 @@ import type { TokenVerifier } from '../../../access/principal.ts';
 import type { Config } from '../../../config.ts';
 import type { FhirCore } from '../../../fhir/core.ts';
 import type { Logger } from '../../../log.ts';
-import type { IndexOffres } from '../recherche/offres.ts';
+import type { IndexOffres } from '../recherche/index-offres.ts';
 import type { SourceDisponibilites } from './contrat.ts';
 import { message } from './pages.ts';
 import type { Sessions, Utilisateur } from './session.ts';

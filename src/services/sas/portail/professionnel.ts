@@ -26,17 +26,15 @@ export async function declarerParticipation(p: Portail, idnat: string, participe
      ON CONFLICT (idnat) DO UPDATE SET participe = EXCLUDED.participe, motif = EXCLUDED.motif, modifie_par = EXCLUDED.modifie_par, modifie_le = now()`,
     [idnat, participe, motif || null, par],
   );
-  const offre = (await p.index.offres()).find((o) => o.idnat === idnat);
+  const [offre] = await p.index.trouver({ idnats: [idnat] });
   await enregistrer(p.core.db, { type: participe ? 'participation' : 'refus', departement: offre?.commune?.departement, acteur: par, idnat });
 }
 
 /** The agendas a professional manages: their own places of practice, and the services of their structures. */
 async function agendas(p: Portail, u: Utilisateur): Promise<Offre[]> {
-  const offres = await p.index.offres();
-  const miens = offres.filter((o) => o.type === 'ps' && o.idnat === u.idnat);
-  const structures = new Set(miens.map((o) => o.organisation).filter(Boolean));
-  const services = offres.filter((o) => o.type === 'structure' && o.organisation && structures.has(o.organisation));
-  return [...miens, ...services];
+  const miens = (await p.index.trouver({ idnats: [u.idnat] })).filter((o) => o.type === 'ps');
+  const structures = [...new Set(miens.map((o) => o.organisation).filter((x): x is string => !!x))];
+  return [...miens, ...(structures.length > 0 ? await p.index.servicesDe(structures) : [])];
 }
 
 export function routesProfessionnel(p: Portail) {

@@ -30,11 +30,6 @@ interface Execution {
   avertissements: string[];
 }
 
-async function participations(p: Portail): Promise<Map<string, boolean>> {
-  const { rows } = await p.core.db.query<{ idnat: string; participe: boolean }>('SELECT idnat, participe FROM sas_participation');
-  return new Map(rows.map((r) => [r.idnat, r.participe]));
-}
-
 /** Runs a search from the query string of the form, of the LRM entry or of the API. Throws ErreurLrm. */
 async function executer(p: Portail, q: Formulaire, u: Utilisateur): Promise<Execution> {
   const graine = q.graine && /^[A-Za-z0-9-]{8,64}$/.test(q.graine) ? q.graine : randomUUID();
@@ -64,7 +59,7 @@ async function executer(p: Portail, q: Formulaire, u: Utilisateur): Promise<Exec
   if (!lieu || (form.specialite && !specialite)) return { lieu, creneaux, graine, form, avertissements };
   if (!form.lieu) form.lieu = lieu.commune ? `${lieu.commune.codesPostaux[0] ?? ''} ${lieu.commune.nom}`.trim() : lieu.libelle;
   const rayon = q.rayon && /^\d{1,3}$/.test(q.rayon) && Number(q.rayon) > 0 ? Number(q.rayon) : undefined;
-  const resultats = rechercher(await p.index.offres(), await participations(p), {
+  const resultats = await rechercher(p.core.db, {
     lieu,
     rayonKm: rayon,
     specialite,

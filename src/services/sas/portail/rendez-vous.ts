@@ -24,9 +24,14 @@ export function routesRendezVous(p: Portail) {
       const rdvs = found.matches
         .map((m) => ({ id: m.id, lastUpdated: m.lastUpdated, a: JSON.parse(m.json) as Appointment }))
         .filter(({ a }) => a.extension?.some((e) => e.url === EXT_OPERATEUR && e.valueReference?.identifier?.value === u.idnat));
-      const offres = await p.index.offres();
+      const acteurDe = (a: Appointment) => a.participant?.find((x) => x.actor?.identifier?.value || x.actor?.reference)?.actor;
+      const acteurs = rdvs.map(({ a }) => acteurDe(a));
+      const offres = await p.index.trouver({
+        idnats: acteurs.map((x) => x?.identifier?.value).filter((x): x is string => !!x),
+        cles: acteurs.map((x) => x?.reference).filter((x): x is string => !!x),
+      });
       const nomDe = (a: Appointment) => {
-        const acteur = a.participant?.find((x) => x.actor?.identifier?.value || x.actor?.reference)?.actor;
+        const acteur = acteurDe(a);
         const o = offres.find((x) => (acteur?.identifier?.value && x.idnat === acteur.identifier.value) || (acteur?.reference && x.cle === acteur.reference));
         if (o) return o.type === 'ps' ? `${o.civilite ?? ''} ${o.prenom ?? ''} ${o.nom}`.trim() : o.nom;
         return acteur?.display ?? acteur?.identifier?.value ?? acteur?.reference ?? '—';

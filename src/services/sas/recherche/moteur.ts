@@ -2,9 +2,12 @@
 // the SAS first, then by distance, then in a random order drawn from the search's seed (so that
 // the pages of one search do not shuffle, and no practitioner is always first at equal distance).
 // In an LRM search the patient's médecin traitant is pinned first.
-import { createHash } from 'node:crypto';
-import { distanceKm, normaliser, referentiel, type Commune, type Specialite } from './referentiel.ts';
+import type { Queryable } from '../../../db/index.ts';
+import { distanceSql } from '../../../fhir/search/near.ts';
+import { Sql } from '../../../fhir/search/sql.ts';
+import { COLONNES_OFFRE, depuisLigne, type LigneOffre } from './index-offres.ts';
 import type { Offre } from './offres.ts';
+import { distanceKm, normaliser, referentiel, type Commune, type Specialite } from './referentiel.ts';
 
 export const PAR_PAGE = 25;
 const RAYON_MAX_KM = 200;
@@ -71,58 +74,90 @@ export function trouverLieu(p: { lat?: string; lon?: string; insee?: string; tex
   return { lat: commune.lat, lon: commune.lon, libelle: `${commune.nom} (${commune.departement})`, commune, departement: commune.departement };
 }
 
-export function rechercher(offres: Offre[], participation: Map<string, boolean>, c: Criteres): Resultats {
+/**
+ * The search, in SQL: the offers in a box around the circle (btree on the position), then the exact
+ * distance, the specialty (GIN on the codes) and the name; ranked and paged by the database, so that
+ * a search reads the offers of its circle only.
+ */
+export async function rechercher(db: Queryable, c: Criteres): Promise<Resultats> {
   const rayonKm = Math.min(c.rayonKm ?? referentiel().rayon(c.lieu.departement ?? ''), RAYON_MAX_KM);
-  const nom = c.nom ? normaliser(c.nom) : undefined;
-  const classer = (o: Offre): OffreClassee => {
-    const decision = o.idnat ? participation.get(o.idnat) : undefined;
-    return {
-      ...o,
-      distanceKm: o.lat !== undefined && o.lon !== undefined ? distanceKm(c.lieu, { lat: o.lat, lon: o.lon }) : undefined,
-      participe: decision === true,
-      refuse: decision === false,
-    };
-  };
-  const traitant = c.medecinTraitant ? offres.find((o) => estTraitant(o, c.medecinTraitant!)) : undefined;
-  // A box around the circle first: the exact distance is computed for few offers.
+  const parPage = Math.max(1, Math.min(c.parPage ?? PAR_PAGE, 100));
+  const traitant = c.medecinTraitant ? await trouverTraitant(db, c.lieu, c.medecinTraitant) : undefined;
+  const sql = new Sql();
+  const distance = distanceSql(sql, { latitude: c.lieu.lat, longitude: c.lieu.lon, km: rayonKm });
   const dLat = rayonKm / 110;
   const dLon = rayonKm / (110 * Math.max(0.05, Math.cos((c.lieu.lat * Math.PI) / 180)));
-  const retenues: OffreClassee[] = [];
-  for (const o of offres) {
-    if (o === traitant || o.lat === undefined || o.lon === undefined) continue;
-    if (Math.abs(o.lat - c.lieu.lat) > dLat || Math.abs(o.lon - c.lieu.lon) > dLon) continue;
-    if (!correspond(o, c.specialite) || (nom && !normaliser(`${o.prenom ?? ''} ${o.nom} ${o.structure ?? ''}`).includes(nom))) continue;
-    const classee = classer(o);
-    if (classee.distanceKm! <= rayonKm) retenues.push(classee);
-  }
-  const alea = new Map(retenues.map((o) => [o.cle, tirage(c.graine, o.cle)]));
-  retenues.sort((a, b) => Number(b.participe) - Number(a.participe) || a.distanceKm! - b.distanceKm! || alea.get(a.cle)! - alea.get(b.cle)!);
-  const tous = traitant ? [{ ...classer(traitant), medecinTraitant: true }, ...retenues] : retenues;
-  const parPage = Math.max(1, Math.min(c.parPage ?? PAR_PAGE, 100));
-  const pages = Math.max(1, Math.ceil(tous.length / parPage));
+  const filtres = [
+    `latitude BETWEEN ${sql.p(c.lieu.lat - dLat)} AND ${sql.p(c.lieu.lat + dLat)}`,
+    `longitude BETWEEN ${sql.p(c.lieu.lon - dLon)} AND ${sql.p(c.lieu.lon + dLon)}`,
+    `${distance} <= ${sql.p(rayonKm)}`,
+    ...filtreSpecialite(sql, c.specialite),
+    ...(c.nom && normaliser(c.nom) ? [`strpos(recherche, ${sql.p(normaliser(c.nom))}) > 0`] : []),
+    ...(traitant ? [`cle <> ${sql.p(traitant.cle)}`] : []),
+  ];
+  const retenues = `SELECT ${COLONNES_OFFRE}, ${distance} AS distance_km FROM sas_offre o WHERE ${filtres.join(' AND ')}`;
+  const compte = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${retenues}) r`, sql.params);
+  const total = compte.rows[0].n + (traitant ? 1 : 0);
+  const pages = Math.max(1, Math.ceil(total / parPage));
   const page = Math.max(1, Math.min(c.page ?? 1, pages));
-  return { total: tous.length, page, pages, parPage, rayonKm, offres: tous.slice((page - 1) * parPage, page * parPage) };
+  // The médecin traitant takes the first place of the first page.
+  const debut = (page - 1) * parPage - (traitant && page > 1 ? 1 : 0);
+  const nombre = parPage - (traitant && page === 1 ? 1 : 0);
+  const graine = sql.p(c.graine);
+  const { rows } = await db.query<LigneClassee>(
+    `SELECT r.*, p.participe FROM (${retenues}) r LEFT JOIN sas_participation p ON p.idnat = r.idnat
+     ORDER BY p.participe IS TRUE DESC, r.distance_km, ${tirageSql(graine, 'r.cle')}
+     LIMIT ${nombre} OFFSET ${debut}`,
+    sql.params,
+  );
+  const offres = rows.map(classer);
+  return { total, page, pages, parPage, rayonKm, offres: traitant && page === 1 ? [{ ...traitant, medecinTraitant: true }, ...offres] : offres };
+}
+
+interface LigneClassee extends LigneOffre {
+  distance_km: number | null;
+  participe: boolean | null;
+}
+
+function classer(l: LigneClassee): OffreClassee {
+  return {
+    ...depuisLigne(l),
+    ...(l.distance_km === null ? {} : { distanceKm: l.distance_km }),
+    participe: l.participe === true,
+    refuse: l.participe === false,
+  };
 }
 
 /** Qualifications of general practice: a search for one finds the others. */
 const MEDECINE_GENERALE = ['SM26', 'SM53', 'SM54'];
 
-function correspond(o: Offre, s: Specialite | undefined): boolean {
-  if (!s) return true;
-  if (s.type === 'profession') return o.professions.includes(s.code);
-  if (!MEDECINE_GENERALE.includes(s.code)) return o.specialites.includes(s.code);
+function filtreSpecialite(sql: Sql, s: Specialite | undefined): string[] {
+  if (!s) return [];
+  if (s.type === 'profession') return [`professions @> ARRAY[${sql.p(s.code)}]::text[]`];
+  if (!MEDECINE_GENERALE.includes(s.code)) return [`specialites @> ARRAY[${sql.p(s.code)}]::text[]`];
   // A doctor whose record carries no specialty (savoir-faire missing from the source) is taken for a general practitioner.
-  return o.specialites.some((c) => MEDECINE_GENERALE.includes(c)) || (o.specialites.length === 0 && o.professions.includes('10'));
+  return [`(specialites && ${sql.p(MEDECINE_GENERALE)}::text[] OR (specialites = '{}' AND professions @> ARRAY['10']::text[]))`];
 }
 
-function estTraitant(o: Offre, t: { idnat?: string; nom?: string }): boolean {
-  if (o.type !== 'ps') return false;
-  if (t.idnat) return o.idnat === t.idnat;
+/** The patient's médecin traitant among the offers (by idNat_PS, else by name: indexed on the folded family name). */
+async function trouverTraitant(db: Queryable, lieu: Lieu, t: { idnat?: string; nom?: string }): Promise<OffreClassee | undefined> {
   const n = normaliser(t.nom ?? '');
-  return !!n && (normaliser(`${o.nom} ${o.prenom ?? ''}`) === n || normaliser(`${o.prenom ?? ''} ${o.nom}`) === n || normaliser(o.nom) === n);
+  if (!t.idnat && !n) return undefined;
+  // The family name is the whole text, or its words before or after the given name.
+  const mots = n.split(' ');
+  const noms = t.idnat ? [] : [n, ...mots.flatMap((_, i) => (i === 0 ? [] : [mots.slice(0, i).join(' '), mots.slice(i).join(' ')]))];
+  const sql = new Sql();
+  const distance = distanceSql(sql, { latitude: lieu.lat, longitude: lieu.lon, km: 0 });
+  const critere = t.idnat ? `idnat = ${sql.p(t.idnat)}` : `nom_normalise = ANY(${sql.p(noms)}::text[])`;
+  const { rows } = await db.query<LigneClassee>(
+    `SELECT r.*, p.participe FROM (SELECT ${COLONNES_OFFRE}, ${distance} AS distance_km FROM sas_offre o WHERE type = 'ps' AND ${critere}) r
+     LEFT JOIN sas_participation p ON p.idnat = r.idnat ORDER BY r.cle`,
+    sql.params,
+  );
+  return rows.map(classer).find((o) => t.idnat || normaliser(`${o.nom} ${o.prenom ?? ''}`) === n || normaliser(`${o.prenom ?? ''} ${o.nom}`) === n || normaliser(o.nom) === n);
 }
 
-/** A number in [0, 1) fixed by the search's seed and the offer. */
-function tirage(graine: string, cle: string): number {
-  return createHash('sha256').update(`${graine}\0${cle}`).digest().readUInt32BE(0) / 2 ** 32;
+/** The search's random order: the first bytes of SHA-256(seed, NUL, key), fixed by the search's seed and the offer. */
+function tirageSql(graine: string, cle: string): string {
+  return `sha256(convert_to(${graine}::text, 'UTF8') || '\\x00'::bytea || convert_to(${cle}, 'UTF8'))`;
 }

@@ -1,18 +1,13 @@
 // The care offer a regulator searches: one entry per place where a practitioner of the Annuaire
 // works (PractitionerRole) and per service of a structure of the ROR (HealthcareService), with its
-// position (Location.position, else the centre of the address's commune). Built from the store and
-// rebuilt after writes to the resources it reads, so that imports show up in the next search.
-import type { Address, CodeableConcept, HealthcareService, Location, Organization, Practitioner, PractitionerRole, Resource } from '@medplum/fhirtypes';
-import type { FhirCore } from '../../../fhir/core.ts';
-import { currentTable } from '../../../fhir/schema.ts';
+// position (Location.position, else the centre of the address's commune). These are the rules that
+// compute an offer from its resources; index-offres.ts keeps the computed offers in a table.
+import type { Address, CodeableConcept, HealthcareService, Location, Organization, Practitioner, PractitionerRole, Reference } from '@medplum/fhirtypes';
 import { referentiel, type Commune } from './referentiel.ts';
 
 export const RPPS_SYSTEM = 'urn:oid:1.2.250.1.71.4.2.1';
 /** TRE_R66 catégorie d'établissement 604: CPTS. */
 const CPTS_CODE = '604';
-const TYPES = ['Practitioner', 'PractitionerRole', 'Organization', 'Location', 'HealthcareService'] as const;
-/** A write this recent may not have been committed when a rebuild read the store: rebuild once more. */
-const MARGE_COMMIT_MS = 5000;
 
 export interface Offre {
   /** PractitionerRole/… or HealthcareService/… */
@@ -38,89 +33,69 @@ export interface Offre {
   telephone?: string;
 }
 
-export class IndexOffres {
-  private generation = 0;
-  private derniereEcriture = 0;
-  private courant?: { generation: number; debut: number; offres: Offre[] };
-  private enCours?: Promise<Offre[]>;
+/** The resources an offer is computed from, by reference (Practitioner/…, Organization/…, Location/…). */
+export interface Sources {
+  practitioners: Map<string, Practitioner>;
+  organizations: Map<string, Organization>;
+  locations: Map<string, Location>;
+}
 
-  constructor(private readonly core: FhirCore) {
-    const suivis = new Set<string>(TYPES);
-    core.onWrite(async (_tx, stored) => {
-      if (!suivis.has(stored.resourceType)) return;
-      this.generation++;
-      this.derniereEcriture = Date.now();
-    });
-  }
+/** What a PractitionerRole or a HealthcareService references among the sources of its offer. */
+export function referencesDe(r: PractitionerRole | HealthcareService): string[] {
+  const refs = r.resourceType === 'PractitionerRole' ? [r.practitioner, r.organization, ...(r.location ?? [])] : [r.providedBy, ...(r.location ?? [])];
+  return refs.map((x) => x?.reference).filter((x): x is string => !!x);
+}
 
-  async offres(): Promise<Offre[]> {
-    const c = this.courant;
-    if (c && c.generation === this.generation && c.debut - this.derniereEcriture > MARGE_COMMIT_MS) return c.offres;
-    this.enCours ??= this.construire().finally(() => (this.enCours = undefined));
-    return this.enCours;
-  }
+/** A practitioner's offer at one place: none when the role or the practitioner is inactive, or the practitioner has no RPPS. */
+export function offreDuRole(cle: string, role: PractitionerRole, s: Sources): Offre | undefined {
+  if (role.active === false) return undefined;
+  const practitioner = role.practitioner?.reference ? s.practitioners.get(role.practitioner.reference) : undefined;
+  const idnat = practitioner?.identifier?.find((i) => i.system === RPPS_SYSTEM)?.value;
+  if (!practitioner || practitioner.active === false || !idnat) return undefined;
+  const location = premierLieu(role.location, s);
+  const organization = role.organization?.reference ? s.organizations.get(role.organization.reference) : undefined;
+  const name = practitioner.name?.find((n) => n.use === 'usual' || n.use === 'official') ?? practitioner.name?.[0];
+  return {
+    cle,
+    type: 'ps',
+    idnat,
+    practitionerId: role.practitioner!.reference!.split('/')[1],
+    nom: name?.family ?? '',
+    prenom: name?.given?.[0],
+    civilite: name?.prefix?.[0],
+    professions: codes([...(practitioner.qualification ?? []).map((q) => q.code), ...(role.code ?? [])], /G15|1\.2\.250\.1\.71\.1\.2\.7/),
+    specialites: codes([...(practitioner.qualification ?? []).map((q) => q.code), ...(role.specialty ?? [])], /R38|SpecialiteOrdinale|1\.2\.250\.1\.213\.2\.28/),
+    structure: organization?.name,
+    organisation: role.organization?.reference,
+    telephone: role.telecom?.find((t) => t.system === 'phone')?.value ?? location?.telecom?.find((t) => t.system === 'phone')?.value,
+    ...place(location, location?.address ?? organization?.address?.[0] ?? practitioner.address?.[0]),
+  };
+}
 
-  private async construire(): Promise<Offre[]> {
-    const generation = this.generation;
-    const debut = Date.now();
-    const lire = async <T extends Resource>(type: string) => {
-      const { rows } = await this.core.db.query<{ id: string; content: string }>(`SELECT id, content FROM ${currentTable(type)} WHERE NOT deleted`);
-      return new Map(rows.map((r) => [`${type}/${r.id}`, JSON.parse(r.content) as T]));
-    };
-    const [practitioners, roles, organizations, locations, services] = await Promise.all([
-      lire<Practitioner>('Practitioner'),
-      lire<PractitionerRole>('PractitionerRole'),
-      lire<Organization>('Organization'),
-      lire<Location>('Location'),
-      lire<HealthcareService>('HealthcareService'),
-    ]);
-    const offres: Offre[] = [];
-    for (const [cle, role] of roles) {
-      if (role.active === false) continue;
-      const practitioner = role.practitioner?.reference ? practitioners.get(role.practitioner.reference) : undefined;
-      const idnat = practitioner?.identifier?.find((i) => i.system === RPPS_SYSTEM)?.value;
-      if (!practitioner || practitioner.active === false || !idnat) continue;
-      const location = role.location?.map((l) => l.reference && locations.get(l.reference)).find(Boolean) || undefined;
-      const organization = role.organization?.reference ? organizations.get(role.organization.reference) : undefined;
-      const name = practitioner.name?.find((n) => n.use === 'usual' || n.use === 'official') ?? practitioner.name?.[0];
-      offres.push({
-        cle,
-        type: 'ps',
-        idnat,
-        practitionerId: role.practitioner!.reference!.split('/')[1],
-        nom: name?.family ?? '',
-        prenom: name?.given?.[0],
-        civilite: name?.prefix?.[0],
-        professions: codes([...(practitioner.qualification ?? []).map((q) => q.code), ...(role.code ?? [])], /G15|1\.2\.250\.1\.71\.1\.2\.7/),
-        specialites: codes([...(practitioner.qualification ?? []).map((q) => q.code), ...(role.specialty ?? [])], /R38|SpecialiteOrdinale|1\.2\.250\.1\.213\.2\.28/),
-        structure: organization?.name,
-        organisation: role.organization?.reference,
-        telephone: role.telecom?.find((t) => t.system === 'phone')?.value ?? location?.telecom?.find((t) => t.system === 'phone')?.value,
-        ...place(location, location?.address ?? organization?.address?.[0] ?? practitioner.address?.[0]),
-      });
-    }
-    for (const [cle, service] of services) {
-      if (service.active === false) continue;
-      const organization = service.providedBy?.reference ? organizations.get(service.providedBy.reference) : undefined;
-      const location = service.location?.map((l) => l.reference && locations.get(l.reference)).find(Boolean) || undefined;
-      const categorie = categorieDe(service, organization);
-      offres.push({
-        cle,
-        type: 'structure',
-        nom: service.name ?? organization?.name ?? 'Structure',
-        structure: organization?.name,
-        organisation: service.providedBy?.reference,
-        categorie,
-        // SOS Médecins and CPTS take general-practice consultations (the national platform lists them there).
-        professions: categorie === 'autre' ? [] : ['10'],
-        specialites: [...codes(service.specialty ?? [], /./), ...(categorie === 'autre' ? [] : ['SM54'])],
-        telephone: service.telecom?.find((t) => t.system === 'phone')?.value ?? location?.telecom?.find((t) => t.system === 'phone')?.value,
-        ...place(location, location?.address ?? organization?.address?.[0]),
-      });
-    }
-    this.courant = { generation, debut, offres };
-    return offres;
-  }
+/** A structure's offer (SOS Médecins, CPTS, other services of the ROR); none when the service is inactive. */
+export function offreDuService(cle: string, service: HealthcareService, s: Sources): Offre | undefined {
+  if (service.active === false) return undefined;
+  const organization = service.providedBy?.reference ? s.organizations.get(service.providedBy.reference) : undefined;
+  const location = premierLieu(service.location, s);
+  const categorie = categorieDe(service, organization);
+  return {
+    cle,
+    type: 'structure',
+    nom: service.name ?? organization?.name ?? 'Structure',
+    structure: organization?.name,
+    organisation: service.providedBy?.reference,
+    categorie,
+    // SOS Médecins and CPTS take general-practice consultations (the national platform lists them there).
+    professions: categorie === 'autre' ? [] : ['10'],
+    specialites: [...codes(service.specialty ?? [], /./), ...(categorie === 'autre' ? [] : ['SM54'])],
+    telephone: service.telecom?.find((t) => t.system === 'phone')?.value ?? location?.telecom?.find((t) => t.system === 'phone')?.value,
+    ...place(location, location?.address ?? organization?.address?.[0]),
+  };
+}
+
+/** The first referenced Location that exists. */
+function premierLieu(refs: Reference[] | undefined, s: Sources): Location | undefined {
+  return refs?.map((l) => l.reference && s.locations.get(l.reference)).find(Boolean) || undefined;
 }
 
 function codes(concepts: (CodeableConcept | undefined)[], system: RegExp): string[] {
