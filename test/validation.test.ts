@@ -338,6 +338,40 @@ describe('validator with SAS 1.2.0, FR Core 2.0.0 and Annuaire packages', () => 
     assert.deepEqual(expressions(result.profile), ['Patient.extension', 'Patient.birthDate']);
     assert.match(result.profile[0].diagnostics as string, /slice "identityReliability" takes 1\.\.1 values, found 0 .*fr-core-ident-reliability/);
   });
+
+  it('checks the bindings inside extensions, from the extension definitions (Annuaire as-ext-data-trace)', () => {
+    const TRACE = 'https://interop.esante.gouv.fr/ig/fhir/annuaire/StructureDefinition/as-ext-data-trace';
+    const J83 = 'https://mos.esante.gouv.fr/NOS/JDV_J83-AutoriteEnregistrement-RASS/FHIR/JDV-J83-AutoriteEnregistrement-RASS';
+    const TRE_R60 = 'https://mos.esante.gouv.fr/NOS/TRE_R60-AutoriteEnregistrement/FHIR/TRE-R60-AutoriteEnregistrement';
+    const organization = (autorite: string, systeme: string) => ({
+      resourceType: 'Organization',
+      meta: {
+        extension: [
+          {
+            url: TRACE,
+            extension: [
+              { url: 'autorite-enregistrement', valueCodeableConcept: { coding: [{ system: TRE_R60, code: autorite }] } },
+              { url: 'systeme-information', valueCoding: { system: 'https://interop.esante.gouv.fr/ig/fhir/annuaire/CodeSystem/as-cs-type-systeme-information', code: systeme } },
+            ],
+          },
+        ],
+      },
+      name: 'Cabinet',
+    }) as Resource;
+    const withJ83 = Validator.create([FR_CORE, SAS_120, ANNUAIRE]).then((v) => {
+      v.terminology.add({ resourceType: 'ValueSet', url: J83, status: 'active', compose: { include: [{ system: TRE_R60, concept: [{ code: 'CNOM' }, { code: 'ARS-84' }] }] } } as never);
+      return v;
+    });
+    return withJ83.then((v) => {
+      const systeme = 'RPPS';
+      const ok = v.validate(organization('CNOM', systeme));
+      assert.deepEqual([...ok.base, ...ok.profile], [], JSON.stringify(ok));
+      const bad = v.validate(organization('CPAM', 'INCONNU'));
+      assert.deepEqual(expressions(bad.profile), ['Organization.meta.extension[0].extension[0].value']);
+      assert.match(bad.profile[0].diagnostics as string, /CPAM.*required ValueSet/);
+      assert.ok(bad.warnings.some((w) => w.expression?.[0] === 'Organization.meta.extension[0].extension[1].value' && /INCONNU.*extensible/.test(w.diagnostics ?? '')), JSON.stringify(bad.warnings));
+    });
+  });
 });
 
 describe('package loading', () => {

@@ -6,6 +6,7 @@ import type { Constraint, InternalTypeSchema } from '@medplum/core';
 import type { CodeSystem, OperationOutcomeIssue, Resource, SearchParameter, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 import { loadBaseDefinitions } from '../definitions.ts';
 import { isEmptyInvariantFailure } from './invariants.ts';
+import { ExtensionChecker } from './extensions.ts';
 import { describeIssue } from './issues.ts';
 import { readFhirPackage } from './package-reader.ts';
 import { prepareProfile, validationView } from './profiles.ts';
@@ -54,10 +55,13 @@ export class Validator {
   /** Profiles a package defines but this validator cannot use, with the reason. */
   private readonly unusable: Map<string, string>;
   private readonly baseChecks: ValueChecker;
+  /** The bindings of the loaded extension definitions, checked wherever their extensions appear. */
+  private readonly extensions: ExtensionChecker;
   /** The ValueSets and CodeSystems bindings are checked against; the terminology module adds the stored ones. */
   readonly terminology: Terminology;
 
-  private constructor(packages: FhirPackage[], notes: string[], profiles: Map<string, Profile>, unusable: Map<string, string>, terminology: Terminology) {
+  private constructor(packages: FhirPackage[], notes: string[], profiles: Map<string, Profile>, unusable: Map<string, string>, terminology: Terminology, extensions: ExtensionChecker) {
+    this.extensions = extensions;
     this.terminology = terminology;
     this.packages = packages;
     this.notes = notes;
@@ -75,6 +79,7 @@ export class Validator {
     const notes: string[] = [];
     const profiles = new Map<string, Profile>();
     const unusable = new Map<string, string>();
+    const extensions = new ExtensionChecker(terminology);
 
     // Every package's terminology first: a profile's bindings may point into another package.
     for (const { resources } of contents) {
@@ -87,6 +92,7 @@ export class Validator {
       packages.push(pkg);
       for (const resource of resources) {
         if (resource.resourceType === 'SearchParameter') pkg.searchParameters.push(resource);
+        if (resource.resourceType === 'StructureDefinition') extensions.add(resource);
         if (resource.resourceType !== 'StructureDefinition' || !isLoadable(resource)) continue;
         const url = resource.url as string;
         const failure = loadProfile(resource, terminology, profiles, notes);
@@ -99,7 +105,7 @@ export class Validator {
         }
       }
     }
-    return new Validator(packages, notes, profiles, unusable, terminology);
+    return new Validator(packages, notes, profiles, unusable, terminology, extensions);
   }
 
   /** Canonical URLs of all known profiles (for the CapabilityStatement). */
@@ -151,6 +157,8 @@ export class Validator {
     if (!baseChecked) for (const issue of runMedplum(resource)) add(isBlocking(issue) ? result.base : result.warnings, issue);
     for (const issue of this.baseChecks.check(resource)) add(issue.severity === 'warning' ? result.warnings : result.base, issue);
     for (const issue of profileIssues) add(isBlocking(issue) ? result.profile : result.warnings, issue);
+    // Conformance to an extension's own definition, claimed by the extension's url: 422 as for a profile.
+    for (const issue of this.extensions.check(resource)) add(isBlocking(issue) ? result.profile : result.warnings, issue);
     return result;
   }
 }

@@ -12,7 +12,7 @@ import type { CodeableConcept, Coding, OperationOutcomeIssue } from '@medplum/fh
 import type { Expansion, Terminology } from './terminology.ts';
 
 /** Types whose value a required binding constrains: `code` directly, the others through system + code. */
-const BINDABLE = new Set(['code', 'Coding', 'CodeableConcept', 'Quantity']);
+export const BINDABLE = new Set(['code', 'Coding', 'CodeableConcept', 'Quantity']);
 const INTEGER_MIN: Record<string, number> = { integer: -2147483648, unsignedInt: 0, positiveInt: 1 };
 const INTEGER_MAX = 2147483647;
 /** Allowed codes are listed in the message when there are this few. */
@@ -132,25 +132,30 @@ export class ValueChecker {
   }
 
   private checkCode(value: unknown, type: string, valueSet: string, extensible: boolean, path: string, issues: OperationOutcomeIssue[]): void {
-    const expansion = this.terminology.expand(valueSet);
-    if (!expansion) return; // cannot be expanded here: not checked rather than rejecting valid codes
-    let problem: string | undefined;
-    if (type === 'code') {
-      if (typeof value === 'string' && !expansion.has(undefined, value)) problem = `code "${value}"`;
-    } else if (type === 'CodeableConcept') {
-      const codings = isObject(value) ? ((value as CodeableConcept).coding ?? []) : [];
-      if (!codings.some((coding) => inExpansion(expansion, coding))) {
-        problem = codings.length ? `none of the codings ${codings.map(formatCoding).join(', ')}` : 'a CodeableConcept without any coding';
-      }
-    } else if (isObject(value) && !inExpansion(expansion, value as Coding)) {
-      problem = `${type === 'Quantity' ? 'unit' : 'coding'} ${formatCoding(value as Coding)}`;
+    checkCode(this.terminology, value, type, valueSet, extensible, path, issues);
+  }
+}
+
+/** A coded value (code, Coding, CodeableConcept, Quantity unit) against a bound ValueSet: an error when required, a warning when extensible. */
+export function checkCode(terminology: Terminology, value: unknown, type: string, valueSet: string, extensible: boolean, path: string, issues: OperationOutcomeIssue[]): void {
+  const expansion = terminology.expand(valueSet);
+  if (!expansion) return; // cannot be expanded here: not checked rather than rejecting valid codes
+  let problem: string | undefined;
+  if (type === 'code') {
+    if (typeof value === 'string' && !expansion.has(undefined, value)) problem = `code "${value}"`;
+  } else if (type === 'CodeableConcept') {
+    const codings = isObject(value) ? ((value as CodeableConcept).coding ?? []) : [];
+    if (!codings.some((coding) => inExpansion(expansion, coding))) {
+      problem = codings.length ? `none of the codings ${codings.map(formatCoding).join(', ')}` : 'a CodeableConcept without any coding';
     }
-    if (problem) {
-      const allowed = allowedCodes(expansion, type !== 'code');
-      const label = this.terminology.label(valueSet);
-      if (extensible) issues.push({ ...error('code-invalid', path, `${path}: ${problem} is not in the extensible ValueSet ${label}${allowed}`), severity: 'warning' });
-      else issues.push(error('code-invalid', path, `${path}: ${problem} is not in the required ValueSet ${label}${allowed}`));
-    }
+  } else if (isObject(value) && !inExpansion(expansion, value as Coding)) {
+    problem = `${type === 'Quantity' ? 'unit' : 'coding'} ${formatCoding(value as Coding)}`;
+  }
+  if (problem) {
+    const allowed = allowedCodes(expansion, type !== 'code');
+    const label = terminology.label(valueSet);
+    if (extensible) issues.push({ ...error('code-invalid', path, `${path}: ${problem} is not in the extensible ValueSet ${label}${allowed}`), severity: 'warning' });
+    else issues.push(error('code-invalid', path, `${path}: ${problem} is not in the required ValueSet ${label}${allowed}`));
   }
 }
 
