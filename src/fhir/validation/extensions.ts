@@ -49,34 +49,45 @@ export class ExtensionChecker {
 
   check(resource: { resourceType: string }): OperationOutcomeIssue[] {
     const issues: OperationOutcomeIssue[] = [];
-    if (this.byUrl.size > 0) this.walk(resource, resource.resourceType, issues);
+    if (this.byUrl.size > 0) this.walk(resource, [resource.resourceType], issues);
     return issues;
   }
 
-  private walk(value: unknown, path: string, issues: OperationOutcomeIssue[]): void {
+  /** `at` is the path as segments, joined only when an extension is checked: most nodes hold none. */
+  private walk(value: unknown, at: string[], issues: OperationOutcomeIssue[]): void {
     if (Array.isArray(value)) {
-      value.forEach((item, i) => this.walk(item, `${path}[${i}]`, issues));
+      for (let i = 0; i < value.length; i++) {
+        if (typeof value[i] !== 'object' || value[i] === null) continue;
+        at.push(`[${i}]`);
+        this.walk(value[i], at, issues);
+        at.pop();
+      }
       return;
     }
     if (typeof value !== 'object' || value === null) return;
-    for (const [key, child] of Object.entries(value)) {
+    const node = value as Record<string, unknown>;
+    for (const key in node) {
+      const child = node[key];
+      if (typeof child !== 'object' || child === null || key === 'div') continue;
       if ((key === 'extension' || key === 'modifierExtension') && Array.isArray(child)) {
-        child.forEach((extension, i) => this.checkExtension(extension, `${path}.${key}[${i}]`, issues));
+        child.forEach((extension, i) => this.checkExtension(extension, () => `${at.join('.').replace(/\.\[/g, '[')}.${key}[${i}]`, issues));
       }
-      if (key !== 'div') this.walk(child, `${path}.${key}`, issues);
+      at.push(key);
+      this.walk(child, at, issues);
+      at.pop();
     }
   }
 
-  private checkExtension(extension: unknown, path: string, issues: OperationOutcomeIssue[]): void {
+  private checkExtension(extension: unknown, path: () => string, issues: OperationOutcomeIssue[]): void {
     const url = (extension as { url?: unknown })?.url;
     const bindings = typeof url === 'string' ? this.byUrl.get(url) : undefined;
     if (!bindings) return;
-    if (bindings.value) this.checkValue(extension as Record<string, unknown>, bindings.value, path, issues);
+    if (bindings.value) this.checkValue(extension as Record<string, unknown>, bindings.value, path(), issues);
     const parts = (extension as { extension?: unknown }).extension;
     if (!Array.isArray(parts)) return;
     parts.forEach((part: { url?: unknown }, i) => {
       const binding = typeof part?.url === 'string' ? bindings.parts.get(part.url) : undefined;
-      if (binding) this.checkValue(part as Record<string, unknown>, binding, `${path}.extension[${i}]`, issues);
+      if (binding) this.checkValue(part as Record<string, unknown>, binding, `${path()}.extension[${i}]`, issues);
     });
   }
 
