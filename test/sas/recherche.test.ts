@@ -53,6 +53,9 @@ describe('care-offer search', () => {
       pages.push(...noms(json.offres));
     }
     assert.deepEqual(pages, noms(tous.offres));
+    // Page numbers and sizes are whole numbers, whatever the URL says.
+    const odd = await server.api(regulateur, '/sas/api/offres?specialite=SM54&lieu=69003%20Lyon&rayon=10&graine=graine-paging&parPage=2.7&page=2.5');
+    assert.deepEqual([odd.json.page, odd.json.parPage, noms(odd.json.offres)], [2, 2, pages.slice(2, 4)]);
   });
 
   it('filters by specialty (R38), by profession (G15) and by name', async () => {

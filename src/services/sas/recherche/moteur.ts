@@ -81,7 +81,7 @@ export function trouverLieu(p: { lat?: string; lon?: string; insee?: string; tex
  */
 export async function rechercher(db: Queryable, c: Criteres): Promise<Resultats> {
   const rayonKm = Math.min(c.rayonKm ?? referentiel().rayon(c.lieu.departement ?? ''), RAYON_MAX_KM);
-  const parPage = Math.max(1, Math.min(c.parPage ?? PAR_PAGE, 100));
+  const parPage = Math.max(1, Math.min(Math.trunc(c.parPage ?? PAR_PAGE) || PAR_PAGE, 100));
   const traitant = c.medecinTraitant ? await trouverTraitant(db, c.lieu, c.medecinTraitant) : undefined;
   const sql = new Sql();
   const distance = distanceSql(sql, { latitude: c.lieu.lat, longitude: c.lieu.lon, km: rayonKm });
@@ -99,7 +99,7 @@ export async function rechercher(db: Queryable, c: Criteres): Promise<Resultats>
   const compte = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${retenues}) r`, sql.params);
   const total = compte.rows[0].n + (traitant ? 1 : 0);
   const pages = Math.max(1, Math.ceil(total / parPage));
-  const page = Math.max(1, Math.min(c.page ?? 1, pages));
+  const page = Math.max(1, Math.min(Math.trunc(c.page ?? 1) || 1, pages)); // a whole page number: it becomes an OFFSET
   // The médecin traitant takes the first place of the first page.
   const debut = (page - 1) * parPage - (traitant && page > 1 ? 1 : 0);
   const nombre = parPage - (traitant && page === 1 ? 1 : 0);
