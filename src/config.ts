@@ -1,5 +1,6 @@
 // Configuration comes from the environment only, so that the same build runs on a laptop and in production.
 import { readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,6 +23,8 @@ export interface Config {
   allowCreateOnUpdate: boolean;
   /** FHIR packages (.tgz or folders) whose profiles and search parameters are loaded at start (default: data/ig; "none" for none). */
   fhirPackages: string[];
+  /** Threads that run the structural validation of bulk loads (SOCLE_VALIDATION_THREADS); 0 keeps it on the main thread. */
+  validationThreads: number;
   /** Default and maximum page size of searches. */
   searchDefaultCount: number;
   searchMaxCount: number;
@@ -66,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     bodyLimit: int(env.SOCLE_BODY_LIMIT, 20 * 1024 * 1024, 'SOCLE_BODY_LIMIT'),
     allowCreateOnUpdate: bool(env.SOCLE_CREATE_ON_UPDATE, true),
     fhirPackages: packages(env.SOCLE_FHIR_PACKAGES),
+    validationThreads: int(env.SOCLE_VALIDATION_THREADS, availableParallelism() > 1 ? 1 : 0, 'SOCLE_VALIDATION_THREADS'),
     searchDefaultCount: int(env.SOCLE_SEARCH_DEFAULT_COUNT, 50, 'SOCLE_SEARCH_DEFAULT_COUNT'),
     searchMaxCount: int(env.SOCLE_SEARCH_MAX_COUNT, 1000, 'SOCLE_SEARCH_MAX_COUNT'),
     logLevel: env.LOG_LEVEL ?? 'info',

@@ -74,6 +74,7 @@ export async function createPlatform(config: Config, log: Logger = createLogger(
       closing ??= (async () => {
         await app.close();
         await auth.close();
+        await fhir.close();
         await db.close();
       })();
       return closing;

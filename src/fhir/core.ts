@@ -24,7 +24,8 @@ import { reindexOperation } from './reindex.ts';
 import { ensureResourceTables } from './schema.ts';
 import { activateSearchParameter, assertUsable, corrected, registerStoredSearchParameters } from './search/custom.ts';
 import { search, type QueryParams, type SearchResult } from './search/engine.ts';
-import { Validator } from './validation/index.ts';
+import { Validator, type StructuralPasses } from './validation/index.ts';
+import { ValidationPool } from './validation/pool.ts';
 
 /** Called in the writing transaction: a failure rolls the write back. Deletions come with deleted = true. */
 export type WriteHook = (tx: Queryable, stored: StoredResource) => Promise<void>;
@@ -51,6 +52,14 @@ export interface FhirCore {
   create(resource: unknown, options?: { ifNoneExist?: string; type?: string; assignedId?: string }, tx?: Queryable): Promise<WriteResult>;
   /** Bulk load: new resources of one type (their ids kept), each validated, written in one statement, hooks run per batch when they can. */
   createMany(resources: Resource[], tx: Queryable): Promise<StoredResource[]>;
+  /**
+   * Starts the structural validation of resources a later createMany will write, on the validation threads:
+   * an importer maps and checks its next batch while the current one is written. The resources must not
+   * change in between (createMany finds them by identity).
+   */
+  prevalidate(resources: Resource[]): void;
+  /** Stops the validation threads. */
+  close(): Promise<void>;
   update(type: string, id: string, resource: unknown, options?: { ifMatch?: number }, tx?: Queryable): Promise<WriteResult>;
   conditionalUpdate(type: string, query: QueryParams, resource: unknown, tx?: Queryable): Promise<WriteResult>;
   patch(type: string, id: string, operations: unknown, options?: { ifMatch?: number }, tx?: Queryable): Promise<WriteResult>;
@@ -67,6 +76,9 @@ export interface FhirCore {
 export async function createFhirCore(db: Database, config: Config, log: Logger): Promise<FhirCore> {
   loadBaseDefinitions();
   const validator = await Validator.create(config.fhirPackages);
+  const pool = config.validationThreads > 0 ? new ValidationPool(config.fhirPackages, config.validationThreads) : undefined;
+  /** Passes started by prevalidate, until createMany takes them. */
+  const pending = new WeakMap<Resource, Promise<StructuralPasses>>();
   for (const p of validator.packages) {
     for (const sp of p.searchParameters) activateSearchParameter(corrected(sp));
     log.info({ package: p.name, version: p.version, profiles: p.profiles.length, searchParameters: p.searchParameters.length }, 'FHIR package loaded');
@@ -84,11 +96,28 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
   });
 
   /** Refuses an invalid resource; returns the warnings of a valid one. */
-  function validate(resource: Resource): OperationOutcomeIssue[] {
-    const result = validator.validate(resource);
+  function validate(resource: Resource, passes?: StructuralPasses): OperationOutcomeIssue[] {
+    const result = validator.validate(resource, passes);
     if (result.base.length > 0) throw new FhirError(400, result.base);
     if (result.profile.length > 0) throw new FhirError(422, result.profile);
     return result.warnings;
+  }
+
+  /** Below this, a batch costs less to validate here than to hand to a thread. */
+  const POOL_MIN = 16;
+
+  function prevalidate(resources: Resource[]): void {
+    if (!pool || resources.length < POOL_MIN) return;
+    const all = pool.passes(resources);
+    resources.forEach((r, i) => pending.set(r, all.then((p) => p[i]!)));
+    all.catch(() => undefined); // reported, if ever awaited, by the createMany that takes them
+  }
+
+  async function structuralPasses(resources: Resource[]): Promise<(StructuralPasses | undefined)[]> {
+    prevalidate(resources.filter((r) => !pending.has(r)));
+    const passes = await Promise.all(resources.map((r) => pending.get(r)));
+    for (const r of resources) pending.delete(r);
+    return passes;
   }
 
   function asResource(body: unknown, type?: string): Resource {
@@ -178,7 +207,8 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
     },
 
     async createMany(resources, tx) {
-      for (const r of resources) validate(r);
+      const passes = await structuralPasses(resources);
+      resources.forEach((r, i) => validate(r, passes[i]));
       const stored = await createResources(tx, resources);
       await afterBatch(tx, stored);
       return stored;
@@ -255,6 +285,8 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
     search: (type, query, options = {}, tx) => search(tx ?? db, type, query, { ...searchOptions(options.strict), compartment: options.compartment }),
     matchIds,
     validate,
+    prevalidate,
+    close: async () => pool?.close(),
   };
   return core;
 }

@@ -30,6 +30,12 @@ export interface FhirPackage {
   searchParameters: SearchParameter[];
 }
 
+/** What `Validator.structure` computes: the issues of each profile pass (by meta.profile index) and of the base pass (null when skipped). */
+export interface StructuralPasses {
+  profiles: (OperationOutcomeIssue[] | null)[];
+  base: OperationOutcomeIssue[] | null;
+}
+
 interface Profile {
   definition: StructureDefinition;
   /** The Medplum type name of its validation view. */
@@ -118,7 +124,28 @@ export class Validator {
     return new Map(this.knownProfiles().map((url) => [url, this.profiles.get(url)?.definition.type as string]));
   }
 
-  validate(resource: Resource): ValidationResult {
+  /**
+   * Medplum's structural passes over the resource: one per profile of meta.profile (null where the profile is
+   * unknown or constrains another type), then the base definition unless a profile covering it passed. They
+   * depend on the loaded packages alone, so a worker thread holding the same packages computes them alike
+   * (pool.ts); the value checks, which read the terminology store, stay with `validate`.
+   */
+  structure(resource: Resource): StructuralPasses {
+    const type = resource?.resourceType;
+    if (typeof type !== 'string' || !isResourceType(type)) return { profiles: [], base: [] };
+    let baseChecked = false;
+    const profiles = (resource.meta?.profile ?? []).map((canonical) => {
+      const profile = this.profile(canonical);
+      if (!profile || profile.definition.type !== type) return null;
+      const issues = runMedplum(resource, profile);
+      baseChecked ||= profile.coversBase && !issues.some(isBlocking);
+      return issues;
+    });
+    return { profiles, base: baseChecked ? null : runMedplum(resource) };
+  }
+
+  /** `passes` are `structure(resource)` computed elsewhere (a worker thread); computed here when absent. */
+  validate(resource: Resource, passes?: StructuralPasses): ValidationResult {
     const result: ValidationResult = { base: [], profile: [], warnings: [] };
     const seen = new Set<string>();
     const add = (list: OperationOutcomeIssue[], issue: OperationOutcomeIssue): void => {
@@ -137,29 +164,31 @@ export class Validator {
     // Profile passes first: a clean pass of a profile covering the base definition makes the base pass moot, and
     // halves the cost of a valid profiled write. (Only Medplum's reference-type warnings, which it skips for
     // non-HL7 target profiles, can then be missing.)
+    const { profiles, base } = passes ?? this.structure(resource);
     const profileIssues: OperationOutcomeIssue[] = [];
-    let baseChecked = false;
     (resource.meta?.profile ?? []).forEach((canonical, i) => {
       const at = `${type}.meta.profile[${i}]`;
-      const profile = this.profiles.get(canonical) ?? this.profiles.get(stripVersion(canonical));
+      const profile = this.profile(canonical);
       if (!profile) {
         const reason = this.unusable.get(stripVersion(canonical)) ?? 'this server does not know it';
         profileIssues.push({ severity: 'warning', code: 'not-supported', diagnostics: `Profile ${canonical} not checked: ${reason}`, expression: [at] });
       } else if (profile.definition.type !== type) {
         profileIssues.push({ severity: 'error', code: 'invalid', diagnostics: `Profile ${canonical} constrains ${profile.definition.type}, not ${type}`, expression: [at] });
       } else {
-        const issues = runMedplum(resource, profile);
-        baseChecked ||= profile.coversBase && !issues.some(isBlocking);
-        profileIssues.push(...issues, ...profile.checks.check(resource));
+        profileIssues.push(...(profiles[i] ?? []), ...profile.checks.check(resource));
       }
     });
 
-    if (!baseChecked) for (const issue of runMedplum(resource)) add(isBlocking(issue) ? result.base : result.warnings, issue);
+    for (const issue of base ?? []) add(isBlocking(issue) ? result.base : result.warnings, issue);
     for (const issue of this.baseChecks.check(resource)) add(issue.severity === 'warning' ? result.warnings : result.base, issue);
     for (const issue of profileIssues) add(isBlocking(issue) ? result.profile : result.warnings, issue);
     // Conformance to an extension's own definition, claimed by the extension's url: 422 as for a profile.
     for (const issue of this.extensions.check(resource)) add(isBlocking(issue) ? result.profile : result.warnings, issue);
     return result;
+  }
+
+  private profile(canonical: string): Profile | undefined {
+    return this.profiles.get(canonical) ?? this.profiles.get(stripVersion(canonical));
   }
 }
 

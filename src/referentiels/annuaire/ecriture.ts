@@ -95,11 +95,27 @@ export const empreinte = (r: Resource): string => createHash('sha256').update(JS
 
 const enPlateforme = <T>(fn: () => Promise<T>): Promise<T> => withContext({ principal: PLATFORM }, fn);
 
-/** Writes one batch and records the run's progress in the same transaction. */
-export async function ecrireLot(core: FhirCore, run: Run, lot: AEcrire[], derniereLigne: number): Promise<void> {
-  // One write per business key and batch (an RPPS structure repeats on many lines).
+/** One write per business key and batch (an RPPS structure repeats on many lines). */
+function parCle(lot: AEcrire[]): Map<string, AEcrire> {
   const uniques = new Map<string, AEcrire>();
   for (const a of lot) uniques.set(clePart(a.source, a.cle), a);
+  return uniques;
+}
+
+/**
+ * Starts the validation of what the batch will likely create (keys the store does not know yet) on the
+ * validation threads, while the previous batch is still being written. A hint only: ecrireLot decides again
+ * in its transaction, and validates there what was not started here.
+ */
+export async function prevaliderLot(core: FhirCore, lot: AEcrire[]): Promise<void> {
+  const uniques = parCle(lot);
+  const connus = await clesConnues(core.db, [...uniques.values()]);
+  core.prevalidate([...uniques].filter(([k, a]) => !a.partagee && !connus.has(k)).map(([, a]) => a.resource));
+}
+
+/** Writes one batch and records the run's progress in the same transaction. */
+export async function ecrireLot(core: FhirCore, run: Run, lot: AEcrire[], derniereLigne: number): Promise<void> {
+  const uniques = parCle(lot);
   const c = run.compteurs;
   const avant = { ...c };
   try {

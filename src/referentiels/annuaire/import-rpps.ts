@@ -3,7 +3,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FhirCore } from '../../fhir/core.ts';
-import { desactiverDisparus, ecrireLot, ouvrirRun, rejeter, sauverCompteurs, terminerRun, type AEcrire, type Bilan, type Rejet, type Run } from './ecriture.ts';
+import { desactiverDisparus, ecrireLot, ouvrirRun, prevaliderLot, rejeter, sauverCompteurs, terminerRun, type AEcrire, type Bilan, type Rejet, type Run } from './ecriture.ts';
 import { detecterEncodage, lireLignes } from './lignes.ts';
 import { cleStructureRpps, finessSite, idSituation, organisationRpps, practitioner, practitionerRole } from './mapping.ts';
 import { LigneRejetee, lecteurActivite, lecteurDiplome, lecteurSavoirFaire, NOMS_FICHIERS, type LigneActivite, type LigneDiplome, type LigneSavoirFaire } from './rpps.ts';
@@ -63,13 +63,20 @@ export async function importerRpps(core: FhirCore, fichiers: FichiersRpps, optio
   let lot: LigneActivite[][] = [];
   let rejetsEnAttente: Rejet[] = [];
   let derniere = Math.max(run.reprisApres, 1);
+  // One batch is written while the next is read, mapped and validated (on the validation threads).
+  let enCours: Promise<void> = Promise.resolve();
   const valider = async (jusqua: number) => {
-    for (const r of rejetsEnAttente) rejeter(run.compteurs, r);
+    const rejets = rejetsEnAttente;
+    const ecrits = await aEcrire(core, run, lot);
     rejetsEnAttente = [];
-    run.compteurs.lignes = jusqua - 1;
-    await ecrireLot(core, run, await aEcrire(core, run, lot), jusqua);
     lot = [];
-    options.surProgression?.(run.compteurs.lignes);
+    await prevaliderLot(core, ecrits);
+    await enCours;
+    for (const r of rejets) rejeter(run.compteurs, r);
+    run.compteurs.lignes = jusqua - 1;
+    const ecriture = ecrireLot(core, run, ecrits, jusqua).then(() => options.surProgression?.(run.compteurs.lignes));
+    ecriture.catch(() => undefined); // awaited by the next batch or at the end of the file
+    enCours = ecriture;
   };
   const finGroupe = async (ligneAvant: number) => {
     if (groupe.length > 0) lot.push(groupe);
@@ -94,6 +101,7 @@ export async function importerRpps(core: FhirCore, fichiers: FichiersRpps, optio
   }
   await finGroupe(derniere);
   if (lot.length > 0 || rejetsEnAttente.length > 0) await valider(derniere);
+  await enCours;
   await desactiverDisparus(core, run, SOURCES_RPPS);
   await core.db.query('DELETE FROM annuaire_qualification_stage WHERE run = $1', [run.id]);
   return { ...(await terminerRun(core, run, debut)), reprisApres };
