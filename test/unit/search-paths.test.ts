@@ -45,6 +45,39 @@ const HAND_MADE: Resource[] = [
     gender: 'female',
     active: false,
   },
+  {
+    resourceType: 'Organization',
+    meta: {
+      extension: [
+        {
+          url: 'https://interop.esante.gouv.fr/ig/fhir/annuaire/StructureDefinition/as-ext-data-trace',
+          extension: [{ url: 'systeme-information', valueCode: 'FINESS' }, { url: 'autorite-enregistrement', valueCodeableConcept: { coding: [{ code: 'ARS-11' }] } }],
+        },
+      ],
+    },
+    extension: [
+      { url: 'https://interop.esante.gouv.fr/ig/fhir/annuaire/StructureDefinition/as-ext-organization-pharmacy-licence', valueString: 'L-1' },
+      { url: 'https://interop.esante.gouv.fr/ig/fhir/annuaire/StructureDefinition/as-ext-organization-pharmacy-licence', valueString: 'L-2' },
+      { url: 'http://hl7.org/fhir/StructureDefinition/organization-period', valuePeriod: { start: '2001-02-03', end: '2030-01-01' } },
+      { url: 'https://interop.esante.gouv.fr/ig/fhir/ror/StructureDefinition/ror-organization-drop-zone', valueBoolean: false },
+      { url: 'urn:autre', valueString: 'ignorée' },
+      { url: 'https://interop.esante.gouv.fr/ig/fhir/ror/StructureDefinition/ror-organization-closing-type', valueCodeableConcept: { coding: [{ code: '1' }] } },
+      {
+        url: 'https://interop.esante.gouv.fr/ig/fhir/ror/StructureDefinition/ror-organization-price',
+        extension: [
+          { url: 'priceType', valueCodeableConcept: { coding: [{ code: '01' }] } },
+          { url: 'amount', valueMoney: { value: 70.5, currency: 'EUR' } },
+          { url: 'startDate', valueDate: '2026-01-01' },
+        ],
+      },
+    ],
+    telecom: [
+      { system: 'email', value: 'a@b.fr', extension: [{ url: 'https://interop.esante.gouv.fr/ig/fhir/annuaire/StructureDefinition/as-ext-mailbox-mss-metadata', extension: [{ url: 'type', valueCodeableConcept: { coding: [{ code: 'ORG' }] } }] }] },
+      { system: 'phone', value: '0102030405' },
+      { value: 'sans système' },
+    ],
+    address: [{ city: 'Caen', extension: [{ url: 'https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-address-insee-code', valueCoding: { code: '14118' } }] }],
+  },
   { resourceType: 'PractitionerRole', period: { start: '2020-01-01' }, specialty: [{ coding: [{ system: 'urn:s', code: 'SM54' }] }], practitioner: { reference: 'Practitioner/1' } },
 ];
 
@@ -74,10 +107,26 @@ describe('plain search parameter paths', () => {
     assert.ok(compared > 1000, `${compared} comparisons`);
   });
 
-  it('leave functions, casts and choice elements to FHIRPath', () => {
-    assert.equal(plainPaths('Patient', "Patient.telecom.where(system='email')"), undefined);
+  it('walk filters on a fixed value and a choice element at the end', () => {
+    assert.deepEqual(plainPaths('Patient', "Patient.telecom.where(system='email')"), [{ steps: ['telecom', { where: 'system', equals: 'email' }], type: 'ContactPoint' }]);
+    const [path] = plainPaths('Organization', "extension.where(url = 'urn:x').value")!;
+    assert.deepEqual(path!.steps, ['extension', { where: 'url', equals: 'urn:x' }, 'value']);
+    assert.equal(path!.choice?.length, 50, 'every type of Extension.value[x]');
+    assert.deepEqual(plainPaths('Organization', "extension.where(url='urn:x').value.as(CodeableConcept)"), [
+      { steps: ['extension', { where: 'url', equals: 'urn:x' }, 'valueCodeableConcept'], type: 'CodeableConcept' },
+    ]);
+    assert.deepEqual(plainPaths('Patient', 'Patient.deceased'), [{ steps: ['deceased'], type: '', choice: ['boolean', 'dateTime'] }]);
+    assert.deepEqual(plainPaths('Organization', "Organization.extension.where(url='urn:x').valuePeriod.end"), [
+      { steps: ['extension', { where: 'url', equals: 'urn:x' }, 'valuePeriod', 'end'], type: 'dateTime' },
+    ]);
+  });
+
+  it('leave other functions, casts and choice elements before the end to FHIRPath', () => {
+    assert.equal(plainPaths('Patient', "Patient.telecom.where(system='email' or use='home')"), undefined);
+    assert.equal(plainPaths('Patient', "Patient.name.where(given='Anne')"), undefined, 'given repeats: not a single value');
+    assert.equal(plainPaths('Observation', "Observation.extension.where(url='urn:x').value.code"), undefined, 'a choice element before the end');
+    assert.equal(plainPaths('AuditEvent', 'AuditEvent.agent.who.where(resolve() is Patient)'), undefined);
     assert.equal(plainPaths('Observation', '(Observation.value as Quantity)'), undefined);
-    assert.equal(plainPaths('Patient', 'Patient.deceased'), undefined, 'a choice element');
     assert.equal(plainPaths('Patient', 'Patient.nothing'), undefined, 'an unknown element');
     assert.deepEqual(plainPaths('Practitioner', 'Patient.name.family | Practitioner.name.family'), [{ steps: ['name', 'family'], type: 'string' }]);
     assert.deepEqual(plainPaths('Practitioner', 'qualification.code'), [{ steps: ['qualification', 'code'], type: 'CodeableConcept' }], 'relative to the resource');
