@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as oidc from 'openid-client';
+import { demandeAutorisationPsc, identitePsc, type AttentePsc } from '../../../auth/connexion-psc.ts';
 
 export interface OptionsSso {
   /** The issuer, e.g. http://localhost:8080/auth/pro. */
@@ -25,7 +26,7 @@ const DUREE_MS = 8 * 3600_000;
 
 export class Sso {
   private config?: Promise<oidc.Configuration>;
-  private readonly enCours = new Map<string, { verifier: string; nonce: string; retour: string; expire: number }>();
+  private readonly enCours = new Map<string, AttentePsc & { retour: string; expire: number }>();
   private readonly sessions = new Map<string, RegulateurConnecte & { expire: number }>();
 
   constructor(
@@ -52,20 +53,8 @@ export class Sso {
 
   /** Sends the browser to the issuer, to come back to `retour` (a path of this server). */
   async authentifier(res: ServerResponse, retour: string): Promise<void> {
-    const config = await this.configuration();
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const nonce = oidc.randomNonce();
-    this.enCours.set(state, { verifier, nonce, retour, expire: Date.now() + 10 * 60_000 });
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: `${this.base()}${RETOUR}`,
-      scope: 'openid scope_all',
-      acr_values: 'eidas1',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-    });
+    const { url, attente } = await demandeAutorisationPsc(await this.configuration(), `${this.base()}${RETOUR}`);
+    this.enCours.set(attente.state, { ...attente, retour, expire: Date.now() + 10 * 60_000 });
     res.writeHead(302, { Location: url.toString() });
     res.end();
   }
@@ -80,16 +69,9 @@ export class Sso {
       res.end('Connexion expirée : reprenez le lien de réservation depuis la plateforme SAS.');
       return;
     }
-    const config = await this.configuration();
-    const jetons = await oidc.authorizationCodeGrant(config, url, { pkceCodeVerifier: attente.verifier, expectedState: url.searchParams.get('state')!, expectedNonce: attente.nonce });
-    const infos = await oidc.fetchUserInfo(config, jetons.access_token, jetons.claims()!.sub);
+    const { idnat, nom, prenom } = await identitePsc(await this.configuration(), url, attente);
     const id = randomBytes(18).toString('base64url');
-    this.sessions.set(id, {
-      idnat: String(infos.SubjectNameID ?? infos.preferred_username ?? ''),
-      nom: String(infos.family_name ?? ''),
-      prenom: String(infos.given_name ?? ''),
-      expire: Date.now() + DUREE_MS,
-    });
+    this.sessions.set(id, { idnat, nom, prenom, expire: Date.now() + DUREE_MS });
     res.writeHead(302, { Location: attente.retour, 'Set-Cookie': `${COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${DUREE_MS / 1000}` });
     res.end();
   }

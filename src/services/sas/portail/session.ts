@@ -6,6 +6,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
 import { Clients } from '../../../auth/clients.ts';
+import { demandeAutorisationPsc, identitePsc, type AttentePsc } from '../../../auth/connexion-psc.ts';
 import { masterKey, Sealer } from '../../../auth/secrets.ts';
 import type { FhirCore } from '../../../fhir/core.ts';
 
@@ -76,27 +77,14 @@ export class Sessions {
 
   /** Starts a login: the issuer's authorization URL; the PKCE verifier, state and nonce stay on the server. */
   async debutConnexion(reply: FastifyReply, retour: string): Promise<string> {
-    const config = await this.configuration();
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const nonce = oidc.randomNonce();
+    const { url, attente } = await demandeAutorisationPsc(await this.configuration(), `${this.baseUrl}/sas/callback`);
     const id = aleatoire();
     await this.core.db.query(
       `INSERT INTO sas_session (id_hash, etat, donnees, expire_le) VALUES ($1, 'connexion', $2, now() + make_interval(secs => $3))`,
-      [hash(id), JSON.stringify({ verifier, state, nonce, retour }), DUREE_CONNEXION_S],
+      [hash(id), JSON.stringify({ ...attente, retour }), DUREE_CONNEXION_S],
     );
     this.cookie(reply, COOKIE_CONNEXION, id, DUREE_CONNEXION_S);
-    return oidc
-      .buildAuthorizationUrl(config, {
-        redirect_uri: `${this.baseUrl}/sas/callback`,
-        scope: 'openid scope_all',
-        acr_values: 'eidas1',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        state,
-        nonce,
-      })
-      .toString();
+    return url.toString();
   }
 
   /** Ends a login: exchanges the code, opens the session, returns where to go and who logged in. */
@@ -109,28 +97,17 @@ export class Sessions {
     );
     this.effacer(reply, COOKIE_CONNEXION);
     if (!rows[0]) throw new Error('La connexion a expiré.');
-    const pending = JSON.parse(rows[0].donnees) as { verifier: string; state: string; nonce: string; retour: string };
-    const config = await this.configuration();
-    const tokens = await oidc.authorizationCodeGrant(config, new URL(req.url, this.baseUrl), {
-      pkceCodeVerifier: pending.verifier,
-      expectedState: pending.state,
-      expectedNonce: pending.nonce,
-      idTokenExpected: true,
-    });
-    const claims = tokens.claims()!;
-    const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
-    const idnat = String(info.SubjectNameID ?? info.preferred_username ?? '');
+    const { retour, ...attente } = JSON.parse(rows[0].donnees) as AttentePsc & { retour: string };
+    const { idnat, prenom, nom, idToken } = await identitePsc(await this.configuration(), new URL(req.url, this.baseUrl), attente);
     if (!idnat) throw new Error("L'identité renvoyée ne porte pas d'identifiant national.");
-    const prenom = String(info.given_name ?? '');
-    const nom = String(info.family_name ?? '');
     const session = aleatoire();
     await this.core.db.query(
       `INSERT INTO sas_session (id_hash, etat, idnat, nom, donnees, expire_le) VALUES ($1, 'active', $2, $3, $4, now() + make_interval(secs => $5))`,
-      [hash(session), idnat, `${prenom} ${nom}`.trim(), JSON.stringify({ idToken: tokens.id_token }), DUREE_SESSION_S],
+      [hash(session), idnat, `${prenom} ${nom}`.trim(), JSON.stringify({ idToken }), DUREE_SESSION_S],
     );
     await this.core.db.query(`DELETE FROM sas_session WHERE expire_le < now()`);
     this.cookie(reply, COOKIE, session, DUREE_SESSION_S);
-    return { retour: pending.retour, idnat, prenom, nom };
+    return { retour, idnat, prenom, nom };
   }
 
   async utilisateur(req: FastifyRequest): Promise<Utilisateur | undefined> {
