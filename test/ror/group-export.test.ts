@@ -1,8 +1,8 @@
 // Group-level Bulk Data $export (GET /fhir/Group/{id}/$export) with tokens: a Group of Patients
 // exports its active members and their compartments; a Group of Organizations (a GHT over the demo
-// ROR) its members and the resources that reference them; _type, _since and _outputFormat as at the
-// other levels; an unknown Group is a 404, a Group the caller may not read a 403; the kick-off is
-// audited with the Group and its patients.
+// ROR) its members and the resources that reference them; a Group of Groups the members of its
+// Groups; _type, _since and _outputFormat as at the other levels; an unknown Group is a 404, a Group
+// the caller may not read a 403; the kick-off is audited with the Group and its patients.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AuditEvent, Bundle, Resource } from '@medplum/fhirtypes';
@@ -206,6 +206,18 @@ describe('Group/$export of a Group of Organizations (GHT)', () => {
     assert.deepEqual(Object.keys(out).sort(), ['Location', 'Organization']);
     const named = await fetch(`${server.fhirUrl}/Group/${ght}/$export?_type=HealthcareService`, { headers: as(token, { prefer: 'respond-async' }) });
     assert.equal(named.status, 403);
+  });
+
+  it('takes a member Group for its own active members, at any depth and once (a cycle ends); a deleted one for none', async () => {
+    const dissous = await create({ resourceType: 'Group', type: 'person', actual: true, name: 'GHT dissous', member: [{ entity: { reference: `Organization/${pole}` } }] });
+    assert.equal((await fetch(`${server.fhirUrl}/Group/${dissous}`, { method: 'DELETE', headers: as(admin) })).status, 204);
+    const membres = [`Group/${ght}`, `Group/${dissous}`, `Organization/${brousse}`, 'Group/region-demo'];
+    await fhir('PUT', 'Group/region-demo', { resourceType: 'Group', id: 'region-demo', type: 'person', actual: true, name: 'Région', member: membres.map((reference) => ({ entity: { reference } })) });
+    const deBrousse = async (type: string) => ((await fhir<Bundle>('GET', `${type}?organization=Organization/${brousse}`)).entry ?? []).map((e) => e.resource!.id as string);
+    const out = await exported('Group/region-demo/$export?_type=Organization,Location,HealthcareService');
+    assert.deepEqual(out.Organization, sorted(mondor, stAntoine, pole, brousse), 'the GHT’s active members, and the EG inactive in the GHT but a member of the region');
+    assert.deepEqual(out.Location, sorted(...lieux, ...(await deBrousse('Location'))));
+    assert.deepEqual(out.HealthcareService, sorted(...offres, ...(await deBrousse('HealthcareService'))));
   });
 });
 

@@ -1,10 +1,12 @@
 // Group-level $export (Bulk Data Access 2.0, GET /fhir/Group/{id}/$export): what the active members
 // of a Group (Group.member.entity, members flagged inactive left out) bring into an export. Patient
 // members bring themselves and their compartments, as Patient/$export does; members of other types
-// (ROR: the EJ and EG of a GHT) bring themselves and the resources that reference them.
+// (ROR: the EJ and EG of a GHT) bring themselves and the resources that reference them. A member that
+// is itself a Group (the GHTs of a region) stands for its own active members.
 import type { Group } from '@medplum/fhirtypes';
 import { patientCompartmentParams } from '../../../fhir/compartment.ts';
 import { isStoredResourceType, searchParametersOf, storedResourceTypes } from '../../../fhir/definitions.ts';
+import { FhirError } from '../../../fhir/outcome.ts';
 import { ID_RE } from '../../../fhir/repository.ts';
 import type { QueryParams } from '../../../fhir/search/engine.ts';
 
@@ -22,18 +24,41 @@ export function groupOfRequest(request: string): string | undefined {
   return /\/Group\/([^/]+)\/\$export$/.exec(new URL(request).pathname)?.[1];
 }
 
-/** The active members that are resources of this server ("Type/id", or absolute under its base). */
-export function activeMembers(group: Group, base: string): Members {
+/** Reads a nested Group; undefined when it is gone (deleted), so that it contributes no member. */
+export type GroupReader = (id: string) => Promise<Group | undefined>;
+
+/** A GroupReader from a read that throws: a Group unknown or deleted (404, 410) is skipped, a refusal is not. */
+export const skippingGone =
+  (read: (id: string) => Promise<Group>): GroupReader =>
+  (id) =>
+    read(id).catch((err: unknown) => (err instanceof FhirError && (err.status === 404 || err.status === 410) ? undefined : Promise.reject(err)));
+
+/**
+ * The active members that are resources of this server ("Type/id", or absolute under its base), nested
+ * Groups replaced by their own active members, at any depth (each Group read once: a cycle ends).
+ */
+export async function activeMembers(group: Group, base: string, readGroup: GroupReader): Promise<Members> {
   const members: Members = new Map();
-  for (const member of group.member ?? []) {
-    if (member.inactive) continue;
-    const reference = member.entity?.reference ?? '';
-    const [type, id, ...rest] = (reference.startsWith(`${base}/`) ? reference.slice(base.length + 1) : reference).split('/');
-    // Contained (#), logical (identifier only) and foreign references name nothing stored here.
-    if (rest.length > 0 || !id || !ID_RE.test(id) || !isStoredResourceType(type)) continue;
-    const ids = members.get(type) ?? [];
-    if (!ids.includes(id)) ids.push(id);
-    members.set(type, ids);
+  const seen = new Set<string>(group.id ? [group.id] : []);
+  const pending = [group];
+  for (let current = pending.pop(); current; current = pending.pop()) {
+    for (const member of current.member ?? []) {
+      if (member.inactive) continue;
+      const reference = member.entity?.reference ?? '';
+      const [type, id, ...rest] = (reference.startsWith(`${base}/`) ? reference.slice(base.length + 1) : reference).split('/');
+      // Contained (#), logical (identifier only) and foreign references name nothing stored here.
+      if (rest.length > 0 || !id || !ID_RE.test(id) || !isStoredResourceType(type)) continue;
+      if (type === 'Group') {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const nested = await readGroup(id);
+        if (nested) pending.push(nested);
+        continue;
+      }
+      const ids = members.get(type) ?? [];
+      if (!ids.includes(id)) ids.push(id);
+      members.set(type, ids);
+    }
   }
   return members;
 }

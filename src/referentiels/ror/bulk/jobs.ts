@@ -7,7 +7,7 @@ import type { Group } from '@medplum/fhirtypes';
 import type { FhirCore } from '../../../fhir/core.ts';
 import type { QueryParams } from '../../../fhir/search/engine.ts';
 import type { Logger } from '../../../log.ts';
-import { activeMembers, groupOfRequest, groupQueries } from './group.ts';
+import { activeMembers, groupOfRequest, groupQueries, skippingGone } from './group.ts';
 import type { ExportStorage } from './storage.ts';
 
 /** Resources per search page, and per NDJSON file. */
@@ -133,7 +133,8 @@ export class ExportJobs {
     const base = `${this.core.config.baseUrl}/fhir`;
     const lastUpdated = [`le${job.transactionTime.toISOString()}`, ...(job.since ? [`gt${job.since.toISOString()}`] : [])];
     const group = groupOfRequest(job.request);
-    const members = group ? activeMembers(JSON.parse((await this.core.read('Group', group)).json) as Group, base) : undefined;
+    const read = async (id: string) => JSON.parse((await this.core.read('Group', id)).json) as Group;
+    const members = group ? await activeMembers(await read(group), base, skippingGone(read)) : undefined;
     for (const [t, type] of job.types.entries()) {
       const queries: QueryParams[] = members ? groupQueries(members, type) : [{}];
       // A resource reached by several searches (two members, two references) is written once.

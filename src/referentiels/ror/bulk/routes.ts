@@ -14,7 +14,7 @@ import { badRequest, FhirError, notFound } from '../../../fhir/outcome.ts';
 import { dateRange } from '../../../fhir/search/normalize.ts';
 import { authorize } from '../../../fhir/rest/interceptors.ts';
 import { type Verifiers, callerContext, fhirScope, header } from '../../../fhir/rest/edge.ts';
-import { activeMembers, groupScope } from './group.ts';
+import { activeMembers, groupScope, skippingGone } from './group.ts';
 import type { ExportJobs } from './jobs.ts';
 
 const OUTPUT_FORMATS = ['application/fhir+ndjson', 'application/ndjson', 'ndjson'];
@@ -68,7 +68,7 @@ export function registerBulkExport(app: FastifyInstance, core: FhirCore, jobs: E
     const since = sinceRaw === undefined ? undefined : dateRange(sinceRaw)?.low;
     if (sinceRaw !== undefined && !since) throw badRequest(`_since must be a FHIR instant, got "${sinceRaw}"`);
 
-    const members = groupId === undefined ? undefined : activeMembers(await readGroup(groupId), base());
+    const members = groupId === undefined ? undefined : await activeMembers(await readGroup(groupId), base(), skippingGone(readGroup));
     const scope = members ? groupScope(members) : level === undefined ? [...storedResourceTypes()] : level === 'Patient' ? compartmentTypes() : [level];
     const typeParam = one('_type');
     const asked = typeParam?.split(',').map((t) => t.trim()).filter(Boolean);
