@@ -79,8 +79,9 @@ const CLAIMS: Record<IssuerName, Record<string, string[]>> = {
 const smartSystemScopes = () => ['*', ...storedResourceTypes()].flatMap((t) => ['read', 'write', '*', 'rs', 'cruds'].map((p) => `system/${t}.${p}`));
 
 const SCOPES: Record<IssuerName, () => string[]> = {
-  // insi: software calling the INSi teleservice without a person (INSI-AUTO).
-  pro: () => ['openid', 'offline_access', 'scope_all', 'profile', 'admin', 'insi', ...smartSystemScopes()],
+  // insi: software calling the INSi teleservice without a person (INSI-AUTO). ror-profil-N: the ROR access
+  // profile given to a consuming application (src/referentiels/ror/confidentialite.ts).
+  pro: () => ['openid', 'offline_access', 'scope_all', 'profile', 'admin', 'insi', ...[0, 1, 2, 3, 4, 5].map((n) => `ror-profil-${n}`), ...smartSystemScopes()],
   patient: () => ['openid', 'offline_access', 'profile', 'ins'],
 };
 

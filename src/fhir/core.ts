@@ -42,8 +42,11 @@ export interface FhirCore {
   readonly operations: OperationRegistry;
   /** Runs hook inside the transaction of every write (create, update, patch, delete) after the rows are written. */
   onWrite(hook: WriteHook, batch?: BatchWriteHook): void;
-  /** Adds a filter applied to every resource of a type on its way out (read, search, history, write responses). */
-  addOutputFilter(type: string, filter: OutputFilter): void;
+  /**
+   * Adds a filter applied to every resource of a type on its way out (read, search, history, write responses).
+   * `applies`, a cheap test of the stored text, spares the parsing of the resources the filter leaves alone.
+   */
+  addOutputFilter(type: string, filter: OutputFilter, applies?: (json: string) => boolean): void;
   /** The JSON a client receives for a stored resource, output filters applied. */
   present(type: string, json: string): string;
   read(type: string, id: string, tx?: Queryable): Promise<StoredResource>;
@@ -159,7 +162,7 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
     return warnings.length > 0 ? { ...result, warnings } : result;
   };
   const operations = new OperationRegistry();
-  const outputFilters = new Map<string, OutputFilter[]>();
+  const outputFilters = new Map<string, { filter: OutputFilter; applies?: (json: string) => boolean }[]>();
   operations.register(reindexOperation);
   await registerStoredSearchParameters(db);
 
@@ -182,11 +185,11 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
       writeHooks.push(hook);
       if (batch) batchHooks.set(hook, batch);
     },
-    addOutputFilter: (type, filter) => void outputFilters.set(type, [...(outputFilters.get(type) ?? []), filter]),
+    addOutputFilter: (type, filter, applies) => void outputFilters.set(type, [...(outputFilters.get(type) ?? []), { filter, applies }]),
     present(type, json) {
-      const filters = outputFilters.get(type);
-      if (!filters) return json; // the common case: the stored text as it is
-      return stringifyFhir(filters.reduce((r, f) => f(r), parseFhirJson(json) as Resource));
+      const filters = outputFilters.get(type)?.filter((f) => !f.applies || f.applies(json));
+      if (!filters?.length) return json; // the common case: the stored text as it is
+      return stringifyFhir(filters.reduce((r, f) => f.filter(r), parseFhirJson(json) as Resource));
     },
     read: (type, id, tx) => readResource(tx ?? db, type, id),
     vread: (type, id, versionId, tx) => readVersion(tx ?? db, type, id, versionId),

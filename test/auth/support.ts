@@ -17,6 +17,8 @@ export interface AuthTestServer extends TestServer {
   /** One-time codes "sent" so far, newest last. */
   outbox(): { login: string; purpose: string; code: string }[];
   adminToken(): Promise<string>;
+  /** Registers a client_credentials client with these scopes (as an administrator) and returns a token of it. */
+  clientToken(clientId: string, scopes: string[]): Promise<string>;
 }
 
 export async function startAuthServer(overrides: Parameters<typeof startTestServer>[0] = {}): Promise<AuthTestServer> {
@@ -55,6 +57,15 @@ export async function startAuthServer(overrides: Parameters<typeof startTestServ
     birthDate: '1979-03-15',
   });
   const demo = await seedAuthDemo(core);
+  const adminToken = async () => {
+    const res = await fetch(`${server.baseUrl}/auth/pro/protocol/openid-connect/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`socle-admin:${ADMIN_SECRET}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&scope=admin',
+    });
+    if (!res.ok) throw new Error(`admin token: ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { access_token: string }).access_token;
+  };
   return {
     ...server,
     demo,
@@ -65,13 +76,21 @@ export async function startAuthServer(overrides: Parameters<typeof startTestServ
         return [];
       }
     },
-    adminToken: async () => {
+    adminToken,
+    async clientToken(clientId, scopes) {
+      const created = await fetch(`${server.baseUrl}/admin/clients`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await adminToken()}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ clientId, issuers: ['pro'], grantTypes: ['client_credentials'], authMethod: 'client_secret_basic', scopes }),
+      });
+      if (!created.ok) throw new Error(`client ${clientId}: ${created.status} ${await created.text()}`);
+      const { secret } = (await created.json()) as { secret: string };
       const res = await fetch(`${server.baseUrl}/auth/pro/protocol/openid-connect/token`, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`socle-admin:${ADMIN_SECRET}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'grant_type=client_credentials&scope=admin',
+        headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', scope: scopes.join(' ') }),
       });
-      if (!res.ok) throw new Error(`admin token: ${res.status} ${await res.text()}`);
+      if (!res.ok) throw new Error(`token of ${clientId}: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { access_token: string }).access_token;
     },
     async close() {

@@ -17,25 +17,6 @@ let writer: string;
 let reader: string;
 let location: Location;
 
-async function clientToken(clientId: string, scope: string): Promise<string> {
-  const created = await fetch(`${server.baseUrl}/admin/clients`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ clientId, issuers: ['pro'], grantTypes: ['client_credentials'], authMethod: 'client_secret_basic', scopes: [scope] }),
-  });
-  const text = await created.text();
-  assert.ok(created.ok, text);
-  const { secret } = JSON.parse(text) as { secret: string };
-  const res = await fetch(`${server.baseUrl}/auth/pro/protocol/openid-connect/token`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: `grant_type=client_credentials&scope=${encodeURIComponent(scope)}`,
-  });
-  const token = await res.text();
-  assert.ok(res.ok, token);
-  return (JSON.parse(token) as { access_token: string }).access_token;
-}
-
 const as = (token: string | undefined, method: string, path: string, body?: unknown, contentType?: string) =>
   http(server.fhirUrl, method, path, { body, contentType, headers: token ? { authorization: `Bearer ${token}` } : {} });
 
@@ -63,7 +44,7 @@ before(async () => {
   server = await startAuthServer({ authRequired: true, demo: true });
   admin = await server.adminToken();
   writer = admin;
-  reader = await clientToken('ror-lecture', 'openid');
+  reader = await server.clientToken('ror-lecture', ['openid']);
   const found = await as(admin, 'GET', `Location?identifier=${encodeURIComponent('11/750100125-1')}`);
   assert.equal(found.status, 200, found.text);
   location = found.body.entry[0].resource;

@@ -62,21 +62,6 @@ async function exported(path: string, token = admin): Promise<Record<string, str
   throw new Error('the export did not complete');
 }
 
-async function clientToken(clientId: string, scopes: string[]): Promise<string> {
-  const created = await fetch(`${server.baseUrl}/admin/clients`, {
-    method: 'POST',
-    headers: as(admin, { 'content-type': 'application/json' }),
-    body: JSON.stringify({ clientId, issuers: ['pro'], grantTypes: ['client_credentials'], authMethod: 'client_secret_basic', scopes }),
-  });
-  const { secret } = (await created.json()) as { secret: string };
-  const res = await fetch(`${server.baseUrl}/auth/pro/protocol/openid-connect/token`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: scopes.join(' ') }),
-  });
-  assert.equal(res.status, 200);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
 
 const sorted = (...ids: string[]) => [...ids].sort();
 const observation = (patient: string, code: string) => ({
@@ -201,7 +186,7 @@ describe('Group/$export of a Group of Organizations (GHT)', () => {
   });
 
   it('leaves out, without _type, the types the caller may not read; refuses them when asked by name', async () => {
-    const token = await clientToken('ght-lecture', ['system/Group.read', 'system/Organization.read', 'system/Location.read']);
+    const token = await server.clientToken('ght-lecture', ['system/Group.read', 'system/Organization.read', 'system/Location.read']);
     const out = await exported(`Group/${ght}/$export`, token);
     assert.deepEqual(Object.keys(out).sort(), ['Location', 'Organization']);
     const named = await fetch(`${server.fhirUrl}/Group/${ght}/$export?_type=HealthcareService`, { headers: as(token, { prefer: 'respond-async' }) });
@@ -229,7 +214,7 @@ describe('Group/$export refusals', () => {
     assert.equal(outcome.resourceType, 'OperationOutcome');
     assert.equal(outcome.issue[0].code, 'not-found');
 
-    const token = await clientToken('ror-export', ['system/Organization.read', 'system/Location.read']);
+    const token = await server.clientToken('ror-export', ['system/Organization.read', 'system/Location.read']);
     const refused = await fetch(`${server.fhirUrl}/Group/${ght}/$export`, { headers: as(token, { prefer: 'respond-async' }) });
     assert.equal(refused.status, 403);
     assert.match(((await refused.json()) as { issue: { diagnostics: string }[] }).issue[0].diagnostics, /Group/);

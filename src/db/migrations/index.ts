@@ -13,6 +13,7 @@ import { searchCovering } from './011-search-covering.ts';
 import { annuaireStructurePartagee } from './012-annuaire-structure-partagee.ts';
 import { searchText } from './013-search-text.ts';
 import { sasOffres } from './014-sas-offres.ts';
+import { rorProfilExport } from './015-ror-profil-export.ts';
 
 export interface Migration {
   version: number;
@@ -20,4 +21,4 @@ export interface Migration {
   up(tx: Queryable): Promise<void>;
 }
 
-export const migrations: Migration[] = [core, composite, terminology, ins, quantityCanonical, auth, annuaireImport, ror, sasAgregateur, sasPortail, searchCovering, annuaireStructurePartagee, searchText, sasOffres];
+export const migrations: Migration[] = [core, composite, terminology, ins, quantityCanonical, auth, annuaireImport, ror, sasAgregateur, sasPortail, searchCovering, annuaireStructurePartagee, searchText, sasOffres, rorProfilExport];

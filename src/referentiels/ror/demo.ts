@@ -4,7 +4,8 @@
 // (ror-healthcareservice) with activités opérationnelles of JDV_J17. The EG of Saint-Antoine is
 // linked to the demo structure of the same FINESS when it exists. A few lieux carry équipements
 // spécifiques (JDV_J18, with their limits) or capacités d'habitation (JDV_J32), one EG its tarifs
-// (USLD of Paul-Brousse) and one a planned closure, so that every ROR search parameter finds data.
+// (USLD of Paul-Brousse) and one a planned closure, so that every ROR search parameter finds data. EG
+// and offres have telecoms at each confidentiality level, for the access profiles (confidentialite.ts).
 import type { Bundle, BundleEntry, Extension, Resource } from '@medplum/fhirtypes';
 import { withContext } from '../../access/context.ts';
 import { PLATFORM } from '../../access/principal.ts';
@@ -69,6 +70,34 @@ function price(type: [string, string], amount: number, details: { residentialTyp
   };
 }
 
+const NIVEAUX = { libre: ['1', 'Accès libre'], restreint: ['2', 'Accès restreint'], tresRestreint: ['3', 'Accès très restreint'] } as const;
+
+/** A ROR telecom: its channel (JDV_J225) and confidentiality level (TRE_R283), which the access profiles filter on. */
+const telecom = (system: 'phone' | 'email', value: string, niveau: keyof typeof NIVEAUX) => {
+  const [canal, libelle] = system === 'phone' ? ['2', 'Téléphone fixe'] : ['3', 'Courrier électronique'];
+  const [code, display] = NIVEAUX[niveau];
+  return {
+    system,
+    value,
+    extension: [
+      sub(`${ROR_SD}ror-telecom-communication-channel`, TRE.canalCommunication, canal, libelle),
+      sub(`${ROR_SD}ror-telecom-confidentiality-level`, TRE.niveauConfidentialite, code, display),
+    ],
+  };
+};
+
+/** The switchboard (free access), the duty manager's line (restricted) and the crisis cell (very restricted) of an EG. */
+const standard = (i: number) => `01 40 00 ${String(10 + i).padStart(2, '0')}`;
+const contactsEg = (i: number, finess: string) => [
+  {
+    telecom: [
+      telecom('phone', `${standard(i)} 00`, 'libre'),
+      telecom('phone', `${standard(i)} 50`, 'restreint'),
+      telecom('email', `cellule-crise-${finess}@demo.ror.invalid`, 'tresRestreint'),
+    ],
+  },
+];
+
 /** Extensions of some lieux, by identifier suffix "<FINESS EG>-<n>". */
 const LIEU_EXTRAS: Record<string, Extension[]> = {
   '750100125-1': [equipment('089', "Lit d'hospitalisation obésité (poids entre 250 et 350 kg) - bariatrique", 2, 350)],
@@ -124,6 +153,7 @@ export async function seedRorDemo(core: FhirCore, communes: Map<string, Commune>
         name: site.name,
         active: true,
         address: [{ city: commune.nom, extension: [{ url: `${ROR_SD}ror-commune-cog`, valueCodeableConcept: coded(TRE.commune, site.insee, commune.nom) }] }],
+        contact: contactsEg(i, site.finess),
         ...(EG_EXTRAS[site.finess] ? { extension: EG_EXTRAS[site.finess] } : {}),
         ...(ej ? { partOf: { reference: `Organization/${ej.id}` } } : {}),
       } as Resource,
@@ -169,6 +199,7 @@ export async function seedRorDemo(core: FhirCore, communes: Map<string, Commune>
           type: [coded(TRE.champActivite, '01', 'Médecine, Chirurgie, Obstétrique (MCO)')],
           specialty: [coded(TRE.activiteOperationnelle, code, display)],
           characteristic: [coded(TRE.modePriseEnCharge, '28', 'Hospitalisation complète (HC)')],
+          telecom: [telecom('phone', `${standard(i)} ${String(11 + j).padStart(2, '0')}`, 'libre'), telecom('phone', `${standard(i)} ${String(61 + j).padStart(2, '0')}`, 'restreint')],
           location: [{ reference: `urn:uuid:${location}` }],
         } as Resource,
         uuid(3, i, j),

@@ -1,6 +1,7 @@
 // The ROR module (Répertoire de l'Offre et des Ressources, ME V3): its SearchParameters (capacities,
 // commune, near-insee-code…), the key constraints of its profiles, the capacity update operation
-// $capacites, FHIR Bulk Data $export (the ROR server instantiates bulk-data) and the demo ROR.
+// $capacites, FHIR Bulk Data $export (the ROR server instantiates bulk-data), the access profiles of
+// the ROR's consumers (what each sees of contacts and capacities) and the demo ROR.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
@@ -16,6 +17,7 @@ import { registerBulkExport } from './bulk/routes.ts';
 import { exportStorage } from './bulk/storage.ts';
 import { registerCapacites } from './capacites.ts';
 import { loadCommunes, nearCommune } from './communes.ts';
+import { filtrerSelonProfil } from './confidentialite.ts';
 import { seedRorDemo } from './demo.ts';
 import { guardRorProfiles } from './profiles.ts';
 
@@ -27,6 +29,7 @@ export async function registerRor(app: FastifyInstance, core: FhirCore, config: 
   const communes = await loadCommunes();
   registerNearResolver('near-insee-code', (raw) => nearCommune(communes, raw));
   guardRorProfiles(core);
+  filtrerSelonProfil(core);
   registerCapacites(app, core, verifiers);
 
   const jobs = new ExportJobs(core, exportStorage(core.db, config.dataDir), log);

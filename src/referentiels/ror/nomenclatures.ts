@@ -51,6 +51,8 @@ export const TRE = {
   groupeTarifaireDependance: nos('TRE_R237-GroupeTarifaireDependance'),
   temporaliteAccueil: nos('TRE_R240-TemporaliteAccueil'),
   conditionTarifaire: nos('TRE_R250-ConditionTarifaire'),
+  niveauConfidentialite: nos('TRE_R283-NiveauConfidentialite'),
+  canalCommunication: nos('TRE_R200-CanalCommunication'),
 };
 
 /**

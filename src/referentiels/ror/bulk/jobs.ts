@@ -9,6 +9,7 @@ import type { QueryParams } from '../../../fhir/search/engine.ts';
 import type { Logger } from '../../../log.ts';
 import { activeMembers, groupOfRequest, groupQueries, skippingGone } from './group.ts';
 import type { ExportStorage } from './storage.ts';
+import { pourLeProfil, type ProfilRor } from '../confidentialite.ts';
 
 /** Resources per search page, and per NDJSON file. */
 const PAGE = 500;
@@ -22,6 +23,8 @@ export interface ExportJob {
   types: string[];
   since: Date | null;
   compartment: string | null;
+  /** The requester's ROR access profile (confidentialite.ts); null for full access. */
+  rorProfil: ProfilRor | null;
   transactionTime: Date;
   progress: string | null;
   error: string | null;
@@ -36,6 +39,7 @@ interface JobRow {
   types: string[];
   since: Date | null;
   compartment: string | null;
+  ror_profil: number | null;
   transaction_time: Date;
   progress: string | null;
   error: string | null;
@@ -50,6 +54,7 @@ const fromRow = (r: JobRow): ExportJob => ({
   types: r.types,
   since: r.since,
   compartment: r.compartment,
+  rorProfil: r.ror_profil as ProfilRor | null,
   transactionTime: r.transaction_time,
   progress: r.progress,
   error: r.error,
@@ -75,12 +80,12 @@ export class ExportJobs {
     }
   }
 
-  async create(spec: { request: string; owner: string | null; types: string[]; since?: Date; compartment?: string }): Promise<ExportJob> {
+  async create(spec: { request: string; owner: string | null; types: string[]; since?: Date; compartment?: string; rorProfil: ProfilRor | null }): Promise<ExportJob> {
     const id = randomUUID();
     const { rows } = await this.core.db.query<JobRow>(
-      `INSERT INTO bulk_export_job (id, status, request, owner, types, since, compartment, transaction_time)
-       VALUES ($1, 'accepted', $2, $3, $4::text[], $5, $6, now()) RETURNING *`,
-      [id, spec.request, spec.owner, spec.types, spec.since?.toISOString() ?? null, spec.compartment ?? null],
+      `INSERT INTO bulk_export_job (id, status, request, owner, types, since, compartment, ror_profil, transaction_time)
+       VALUES ($1, 'accepted', $2, $3, $4::text[], $5, $6, $7, now()) RETURNING *`,
+      [id, spec.request, spec.owner, spec.types, spec.since?.toISOString() ?? null, spec.compartment ?? null, spec.rorProfil],
     );
     this.enqueue(id);
     return fromRow(rows[0]);
@@ -112,7 +117,7 @@ export class ExportJobs {
     if (!job || this.stopping) return;
     await this.core.db.query(`UPDATE bulk_export_job SET status = 'in-progress' WHERE id = $1`, [id]);
     try {
-      const output = await this.export(job);
+      const output = await pourLeProfil(job.rorProfil, () => this.export(job));
       if (output) {
         await this.core.db.query(`UPDATE bulk_export_job SET status = 'completed', output = $2, progress = NULL, completed_at = now() WHERE id = $1`, [id, JSON.stringify(output)]);
       }

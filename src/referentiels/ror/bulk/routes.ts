@@ -14,6 +14,7 @@ import { badRequest, FhirError, notFound } from '../../../fhir/outcome.ts';
 import { dateRange } from '../../../fhir/search/normalize.ts';
 import { authorize } from '../../../fhir/rest/interceptors.ts';
 import { type Verifiers, callerContext, fhirScope, header } from '../../../fhir/rest/edge.ts';
+import { profilDe } from '../confidentialite.ts';
 import { activeMembers, groupScope, skippingGone } from './group.ts';
 import type { ExportJobs } from './jobs.ts';
 
@@ -91,7 +92,8 @@ export function registerBulkExport(app: FastifyInstance, core: FhirCore, jobs: E
     // A Group with no active member exports nothing, which is no reason to refuse.
     if (types.length === 0 && scope.length > 0) throw new FhirError(403, 'You may export none of these resource types', 'forbidden');
     const request = `${core.config.baseUrl}${req.url}`;
-    const job = await jobs.create({ request, owner: ownerOf(currentContext()?.principal), types, since, compartment });
+    const principal = currentContext()?.principal;
+    const job = await jobs.create({ request, owner: ownerOf(principal), types, since, compartment, rorProfil: profilDe(principal) });
     // A Group export names the Group, and its patients, whose access history then shows the export.
     const what = [`$export/${job.id}`, ...(groupId ? [`Group/${groupId}`] : [])];
     await audit({ subtype: 'operation', status: 202, query: req.url.split('?')[1], what, patients: members?.get('Patient'), started: new Date() });
