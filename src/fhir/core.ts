@@ -112,13 +112,20 @@ export async function createFhirCore(db: Database, config: Config, log: Logger):
   function prevalidate(resources: Resource[]): void {
     if (!pool || resources.length < POOL_MIN) return;
     const all = pool.passes(resources);
-    resources.forEach((r, i) => pending.set(r, all.then((p) => p[i]!)));
-    all.catch(() => undefined); // reported, if ever awaited, by the createMany that takes them
+    resources.forEach((r, i) => {
+      const one = all.then((p) => p[i]!);
+      one.catch(() => undefined); // a batch prevalidated but never written must not fail the process
+      pending.set(r, one);
+    });
   }
 
+  /** The passes computed on the threads; undefined (computed here) where none were, or where a thread failed. */
   async function structuralPasses(resources: Resource[]): Promise<(StructuralPasses | undefined)[]> {
     prevalidate(resources.filter((r) => !pending.has(r)));
-    const passes = await Promise.all(resources.map((r) => pending.get(r)));
+    const passes = await Promise.all(resources.map((r) => pending.get(r))).catch((err: Error) => {
+      log.warn({ err: err.message }, 'validation thread failed: the batch is validated on the main thread');
+      return resources.map(() => undefined);
+    });
     for (const r of resources) pending.delete(r);
     return passes;
   }

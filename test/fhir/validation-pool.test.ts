@@ -93,4 +93,18 @@ describe('Validation threads', () => {
     const lu = (await (await fetch(`${server.fhirUrl}/Practitioner/pool-229`)).json()) as Practitioner;
     assert.deepEqual(lu.identifier, lot[29]!.identifier);
   });
+
+  it('validate a batch on the main thread when its worker stopped, refusals included', async () => {
+    const core = server.platform.fhir;
+    const lot = Array.from({ length: 20 }, (_, i) => praticien(300 + i));
+    const invalide = { ...praticien(320), identifier: praticien(320).identifier!.slice(0, 1) } as Practitioner;
+    core.prevalidate([...lot, invalide]);
+    await core.close(); // the worker stops with the batch in hand
+    const refus = await core.db.transaction((tx) => core.createMany([...lot, invalide], tx)).then(
+      () => assert.fail('the invalid resource should have been refused'),
+      (err: FhirError) => err,
+    );
+    assert.equal(refus.status, 422);
+    assert.equal((await core.db.transaction((tx) => core.createMany(lot, tx))).length, 20);
+  });
 });
