@@ -18,9 +18,9 @@ import type { Principal } from '../../access/principal.ts';
 import type { FhirCore } from '../../fhir/core.ts';
 import { EXT, ROR_SD, TRE } from './nomenclatures.ts';
 
-export const PROFILS_ROR = [0, 1, 2, 3, 4, 5] as const;
+const PROFILS_ROR = [0, 1, 2, 3, 4, 5] as const;
 export type ProfilRor = (typeof PROFILS_ROR)[number];
-export const SCOPE_PROFIL = (p: ProfilRor) => `ror-profil-${p}`;
+const SCOPE_PROFIL = (p: ProfilRor) => `ror-profil-${p}`;
 
 const EXT_NIVEAU_TELECOM = `${ROR_SD}ror-telecom-confidentiality-level`;
 const EXT_NIVEAU_CONTACT = `${ROR_SD}ror-contact-confidentiality-level`;
@@ -60,13 +60,17 @@ export function filtrerSelonProfil(core: FhirCore): void {
         return profil === null ? r : filtrer(r, profil);
       },
       // Read on every directory resource served: decided on the stored text before anything is parsed.
-      (json) => json.includes(ROR_SD) && profilCourant() !== 1 && profilCourant() !== null,
+      (json) => {
+        if (!json.includes(ROR_SD)) return false;
+        const profil = profilCourant();
+        return profil !== null && profil !== 1;
+      },
     );
   }
 }
 
 /** The resource as the profile may see it (a copy; the input is not changed). */
-export function filtrer<T extends Resource>(resource: T, profil: ProfilRor): T {
+function filtrer<T extends Resource>(resource: T, profil: ProfilRor): T {
   if (!resource.meta?.profile?.some((p) => p.startsWith(ROR_SD))) return resource;
   const out = retirer(resource, NIVEAU_MAX[profil]) as Record<string, unknown>;
   if (profil === 4) {
